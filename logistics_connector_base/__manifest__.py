@@ -1,0 +1,29 @@
+{
+    "name": "Logistics Connector - Base",
+    "summary": "Integration core for 3PL, carrier and EDI partners: canonical documents, "
+    "queued messages, exception work queue and a tamper-evident audit log",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Logistics",
+    "website": "https://github.com/logistics-connector/logistics-connector",
+    "author": "Logistics Connector contributors",
+    "maintainers": ["logistics-connector"],
+    "license": "AGPL-3",
+    "application": True,
+    "installable": True,
+    "depends": ["mail", "stock", "sale_stock", "purchase_stock", "queue_job"],
+    "external_dependencies": {
+        "python": ["requests", "zeep", "paramiko", "jsonschema", "lxml"],
+    },
+    "data": [
+        "security/logistics_security.xml",
+        "security/ir.model.access.csv",
+        "views/logistics_backend_views.xml",
+        "views/logistics_menus.xml",
+    ],
+    "demo": ["demo/logistics_backend_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "logistics_connector_base/static/tests/tours/*.js",
+        ],
+    },
+}
