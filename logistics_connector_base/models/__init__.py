@@ -1,1 +1,12 @@
+from . import logistics_audited_mixin  # before the models that inherit it
 from . import logistics_backend
+from . import logistics_flow
+from . import logistics_mapping
+from . import logistics_message
+from . import logistics_adapter
+from . import logistics_registry
+from . import business_documents
+from . import logistics_audit_log
+from . import logistics_exception
+from . import logistics_exception_rule
+from . import logistics_team

@@ -1,4 +1,68 @@
-from odoo import fields, models
+import logging
+import os
+import re
+import secrets
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import config as odoo_config
+
+from ..lib import webhook_signature
+from ..lib.errors import ConfigurationError, LogisticsError
+from ..lib.transports.rest import RestTransport
+from ..lib.transports.sftp import SftpTransport
+from .db_tools import autonomous_cursor
+
+_logger = logging.getLogger(__name__)
+
+MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
+# Credential fields that may come from the server configuration or the environment instead of
+# the database (see README "Credentials from the server configuration").
+CREDENTIAL_FIELDS = (
+    "base_url",
+    "username",
+    "password",
+    "token",
+    "api_key",
+    "client_id",
+    "client_secret",
+    "sftp_host",
+    "sftp_port",
+    "sftp_username",
+    "sftp_password",
+    "sftp_private_key",
+    "sftp_host_key",
+)
+ENDPOINT_FIELDS = (
+    *CREDENTIAL_FIELDS,
+    "auth_kind",
+    "api_key_header",
+    "token_url",
+    "scope",
+    "sftp_inbound_folder",
+    "sftp_outbound_folder",
+    "sftp_archive_folder",
+    "sftp_error_folder",
+)
+BREAKER_FIELDS = [
+    "breaker_state",
+    "breaker_failures",
+    "breaker_opened_at",
+    "last_success_at",
+    "last_failure_at",
+    "last_error",
+]
+# Seconds a half-open probe may take before another worker may probe instead.
+PROBE_LEASE = 120
+SECRET_FIELDS = (
+    "password",
+    "token",
+    "api_key",
+    "client_secret",
+    "sftp_password",
+    "sftp_private_key",
+)
 
 
 class LogisticsBackend(models.Model):
@@ -6,12 +70,20 @@ class LogisticsBackend(models.Model):
 
     _name = "logistics.backend"
     _description = "Logistics Partner"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "logistics.audited.mixin"]
     _order = "sequence, name"
+    _logistics_secret_fields = ("webhook_secret", "webhook_secret_previous")
 
     name = fields.Char(required=True, tracking=True)
+    code = fields.Char(
+        required=True,
+        copy=False,
+        help="Short technical name (letters, digits, underscores). It names the job channel "
+        "root.logistics.<code> and the server configuration keys of the credentials.",
+    )
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True, tracking=True)
+    color = fields.Integer()
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -46,3 +118,608 @@ class LogisticsBackend(models.Model):
         tracking=True,
         help="Which set of endpoints and credentials is used.",
     )
+    api_version = fields.Char(string="API Version", help="Sent to partners that version their API.")
+    endpoint_ids = fields.One2many(
+        "logistics.backend.endpoint",
+        "backend_id",
+        string="Endpoints and Credentials",
+        groups=MANAGER_GROUP,
+    )
+    flow_ids = fields.One2many("logistics.backend.flow", "backend_id", string="Flows")
+    mapping_ids = fields.One2many("logistics.mapping", "backend_id", string="Mappings")
+
+    # Retry policy
+    max_attempts = fields.Integer(
+        default=5, help="After this many failed attempts a message is dead and needs a person."
+    )
+    backoff_base = fields.Integer(
+        string="Backoff Base (s)",
+        default=30,
+        help="Delay before the 1st retry; it doubles at each attempt.",
+    )
+    backoff_cap = fields.Integer(
+        string="Backoff Cap (s)", default=3600, help="Longest delay between two attempts."
+    )
+    backoff_jitter = fields.Float(
+        default=0.2, help="Random spread of the delay (0.2 = +/-20%), so retries do not align."
+    )
+    # Circuit breaker (state shared by all workers through the database)
+    breaker_threshold = fields.Integer(
+        string="Breaker Threshold",
+        default=5,
+        help="Consecutive transient failures that open the circuit breaker.",
+    )
+    breaker_cooldown = fields.Integer(
+        string="Breaker Cool-down (s)",
+        default=300,
+        help="How long the breaker stays open before one probe is let through.",
+    )
+    breaker_state = fields.Selection(
+        [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
+        default="closed",
+        readonly=True,
+        copy=False,
+    )
+    breaker_failures = fields.Integer(readonly=True, copy=False, default=0)
+    breaker_opened_at = fields.Datetime(readonly=True, copy=False)
+    # Throughput
+    rate_limit = fields.Float(
+        string="Request Rate Limit (/s)",
+        help="Most requests per second sent to this partner by one worker; 0 = no limit.",
+    )
+    connect_timeout = fields.Float(string="Connect Timeout (s)", default=5.0)
+    read_timeout = fields.Float(string="Read Timeout (s)", default=30.0)
+    channel_name = fields.Char(compute="_compute_channel_name", store=True)
+    # Webhooks
+    webhook_token = fields.Char(
+        copy=False,
+        readonly=True,
+        groups=MANAGER_GROUP,
+        help="Public token in the webhook URL; it identifies the partner, it is not a secret.",
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url", groups=MANAGER_GROUP)
+    webhook_secret = fields.Char(
+        copy=False,
+        groups=MANAGER_GROUP,
+        help="Signing secret shared with the partner (Standard Webhooks, whsec_...).",
+    )
+    webhook_secret_previous = fields.Char(copy=False, groups=MANAGER_GROUP)
+    webhook_secret_previous_expiry = fields.Datetime(
+        copy=False,
+        groups=MANAGER_GROUP,
+        help="Until then, deliveries signed with the previous secret are still accepted.",
+    )
+    webhook_rotation_grace_hours = fields.Integer(default=24)
+    webhook_max_body_kb = fields.Integer(string="Webhook Body Limit (KB)", default=1024)
+    # Health
+    last_success_at = fields.Datetime(readonly=True, copy=False)
+    last_failure_at = fields.Datetime(readonly=True, copy=False)
+    last_error = fields.Char(readonly=True, copy=False)
+    message_count = fields.Integer(compute="_compute_counters")
+    queued_count = fields.Integer(compute="_compute_counters")
+    failed_count = fields.Integer(compute="_compute_counters")
+    dead_count = fields.Integer(compute="_compute_counters")
+    open_exception_count = fields.Integer(compute="_compute_counters")
+    oldest_open_exception_date = fields.Datetime(compute="_compute_counters")
+
+    _sql_constraints = [
+        ("code_company_uniq", "unique(code)", "Another logistics partner already uses this code."),
+    ]
+
+    @api.constrains("code")
+    def _check_code(self):
+        for backend in self:
+            if not re.fullmatch(r"[a-z0-9_]+", backend.code or ""):
+                raise ValidationError(
+                    self.env._(
+                        "The code of %(name)s may only contain lower-case letters, digits and "
+                        "underscores.",
+                        name=backend.name,
+                    )
+                )
+
+    @api.constrains("max_attempts", "backoff_base", "backoff_cap", "backoff_jitter")
+    def _check_retry_policy(self):
+        for backend in self:
+            if backend.max_attempts < 1 or backend.backoff_base < 0 or backend.backoff_cap < 0:
+                raise ValidationError(
+                    self.env._("Attempts must be at least 1 and delays cannot be negative.")
+                )
+            if not 0 <= backend.backoff_jitter <= 1:
+                raise ValidationError(self.env._("The jitter is a ratio between 0 and 1."))
+
+    @api.depends("code")
+    def _compute_channel_name(self):
+        for backend in self:
+            backend.channel_name = f"root.logistics.{backend.code}" if backend.code else False
+
+    def _compute_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for backend in self:
+            backend.webhook_url = (
+                f"{base_url}/logistics/webhook/{backend.webhook_token}"
+                if backend.webhook_token
+                else False
+            )
+
+    def _compute_counters(self):
+        messages = self.env["logistics.message"].sudo()
+        exceptions = self.env["logistics.exception"].sudo()
+        counts = {
+            (backend.id, state): count
+            for backend, state, count in messages._read_group(
+                [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+            )
+        }
+        open_exc = {
+            backend.id: (count, oldest)
+            for backend, count, oldest in exceptions._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", ("new", "in_progress"))],
+                ["backend_id"],
+                ["__count", "create_date:min"],
+            )
+        }
+        for backend in self:
+            by_state = {state: n for (bid, state), n in counts.items() if bid == backend.id}
+            backend.message_count = sum(by_state.values())
+            backend.queued_count = sum(
+                by_state.get(s, 0) for s in ("pending", "queued", "in_progress", "retry")
+            )
+            backend.failed_count = by_state.get("failed", 0)
+            backend.dead_count = by_state.get("dead", 0)
+            backend.open_exception_count, backend.oldest_open_exception_date = open_exc.get(
+                backend.id, (0, False)
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("code") and vals.get("name"):
+                vals["code"] = re.sub(r"[^a-z0-9]+", "_", vals["name"].lower()).strip("_")[:40]
+            vals.setdefault("webhook_token", secrets.token_urlsafe(24))
+            vals.setdefault("webhook_secret", webhook_signature.generate_secret())
+        backends = super().create(vals_list)
+        backends._ensure_job_channel()
+        return backends
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "code" in vals:
+            self._ensure_job_channel()
+        return res
+
+    def _ensure_job_channel(self):
+        """Each partner gets its own queue_job channel, so one slow partner cannot starve the
+        others; its capacity is set in the server configuration ([queue_job] channels)."""
+        channels = self.env["queue.job.channel"].sudo()
+        parent = channels.search([("complete_name", "=", "root.logistics")], limit=1)
+        if not parent:
+            parent = channels.create(
+                {"name": "logistics", "parent_id": self.env.ref("queue_job.channel_root").id}
+            )
+        for backend in self:
+            if not channels.search([("complete_name", "=", backend.channel_name)], limit=1):
+                channels.create({"name": backend.code, "parent_id": parent.id})
+
+    # ------------------------------------------------------------------------------------------
+    # Endpoints and credentials
+    # ------------------------------------------------------------------------------------------
+    def _get_endpoint(self):
+        """The endpoint of the current environment with credentials resolved from the
+        environment variables, then the server configuration, then the database."""
+        self.ensure_one()
+        endpoint = self.sudo().endpoint_ids.filtered(lambda e: e.environment == self.environment)
+        values = {name: endpoint[name] for name in ENDPOINT_FIELDS} if endpoint else {}
+        values.update(self._credentials_from_server_config())
+        if not values.get("base_url") and not values.get("sftp_host"):
+            raise ConfigurationError(
+                self.env._(
+                    "Partner %(name)s has no %(env)s endpoint: add it in its Endpoints tab.",
+                    name=self.name,
+                    env=self.environment,
+                )
+            )
+        values.setdefault("auth_kind", "none")
+        return values
+
+    def _credentials_from_server_config(self):
+        """Keys `<code>.<environment>.<field>` in the [logistics_connector] section of the Odoo
+        configuration file, or env vars LOGISTICS_<CODE>_<ENVIRONMENT>_<FIELD>."""
+        section = odoo_config.misc.get("logistics_connector", {})
+        found = {}
+        for field_name in CREDENTIAL_FIELDS:
+            key = f"{self.code}.{self.environment}.{field_name}"
+            env_key = f"LOGISTICS_{self.code}_{self.environment}_{field_name}".upper()
+            value = os.environ.get(env_key) or section.get(key)
+            if value:
+                found[field_name] = value
+        return found
+
+    def _secret_values(self):
+        """Every secret this partner knows, so transports and archives can mask them."""
+        self.ensure_one()
+        sudo = self.sudo()
+        values = [sudo.webhook_secret, sudo.webhook_secret_previous]
+        for endpoint in sudo.endpoint_ids:
+            values += [endpoint[name] for name in SECRET_FIELDS]
+        values += [
+            value
+            for key, value in self._credentials_from_server_config().items()
+            if key in SECRET_FIELDS
+        ]
+        return [value for value in values if value]
+
+    def _rest_transport(self):
+        self.ensure_one()
+        endpoint = self._get_endpoint()
+        kind = endpoint["auth_kind"]
+        auth = {"kind": kind}
+        if kind == "basic":
+            auth.update(username=endpoint.get("username"), password=endpoint.get("password"))
+        elif kind == "bearer":
+            auth.update(token=endpoint.get("token"))
+        elif kind == "api_key":
+            auth.update(header=endpoint.get("api_key_header"), value=endpoint.get("api_key"))
+        elif kind == "oauth2":
+            auth.update(
+                token_url=endpoint.get("token_url"),
+                client_id=endpoint.get("client_id"),
+                client_secret=endpoint.get("client_secret"),
+                scope=endpoint.get("scope"),
+            )
+        headers = {"X-API-Version": self.api_version} if self.api_version else None
+        return RestTransport(
+            endpoint["base_url"],
+            auth=auth,
+            timeout=(self.connect_timeout or 5.0, self.read_timeout or 30.0),
+            default_headers=headers,
+            max_requests_per_second=self.rate_limit or None,
+        )
+
+    def _sftp_transport(self):
+        self.ensure_one()
+        endpoint = self._get_endpoint()
+        if not endpoint.get("sftp_host_key"):
+            raise ConfigurationError(
+                self.env._(
+                    "Partner %(name)s has no pinned SFTP host key: paste the server's public "
+                    "host key line (ssh-ed25519 AAAA...) in its endpoint.",
+                    name=self.name,
+                )
+            )
+        return SftpTransport(
+            endpoint["sftp_host"],
+            int(endpoint.get("sftp_port") or 22),
+            endpoint.get("sftp_username"),
+            password=endpoint.get("sftp_password"),
+            private_key=endpoint.get("sftp_private_key"),
+            host_key=endpoint["sftp_host_key"],
+            timeout=self.connect_timeout or 15,
+        )
+
+    def _get_adapter(self):
+        self.ensure_one()
+        return self.env[f"logistics.adapter.{self.adapter}"]
+
+    # ------------------------------------------------------------------------------------------
+    # Circuit breaker: one row per partner, changed by atomic SQL in autonomous transactions,
+    # so every worker sees a change at once, whatever becomes of the job that made it.
+    # ------------------------------------------------------------------------------------------
+    def _breaker_execute(self, query, params):
+        self.ensure_one()
+        with autonomous_cursor(self.env) as cr:
+            cr.execute(query, params)
+            row = cr.fetchone()
+        self.invalidate_recordset(BREAKER_FIELDS)
+        return row
+
+    def _breaker_wait_seconds(self):
+        """0 when a request may go out now, else the seconds to postpone it. Closed: go.
+        Open: wait for the cool-down. After it, one worker wins the half-open probe (a lease of
+        PROBE_LEASE seconds) while the others keep waiting."""
+        state, opened_at, cooldown, won = self._breaker_execute(
+            """
+            WITH claim AS (
+                UPDATE logistics_backend
+                   SET breaker_state = 'half_open', breaker_opened_at = now() at time zone 'UTC'
+                 WHERE id = %s
+                   AND ((breaker_state = 'open' AND breaker_opened_at
+                            + make_interval(secs => breaker_cooldown) <= now() at time zone 'UTC')
+                     OR (breaker_state = 'half_open' AND breaker_opened_at
+                            + make_interval(secs => %s) <= now() at time zone 'UTC'))
+             RETURNING id
+            )
+            SELECT breaker_state, breaker_opened_at, breaker_cooldown,
+                   EXISTS (SELECT 1 FROM claim)
+              FROM logistics_backend WHERE id = %s
+            """,
+            (self.id, PROBE_LEASE, self.id),
+        )
+        if won or state == "closed":
+            return 0
+        pause = cooldown if state == "open" else PROBE_LEASE
+        until = opened_at + timedelta(seconds=pause or 0)
+        return max((until - fields.Datetime.now()).total_seconds(), 1)
+
+    def _breaker_record_success(self):
+        """The partner answered: close the breaker (a no-op write when it already is)."""
+        self._breaker_execute(
+            """
+            UPDATE logistics_backend
+               SET breaker_state = 'closed', breaker_failures = 0, breaker_opened_at = NULL,
+                   last_success_at = now() at time zone 'UTC'
+             WHERE id = %s
+               -- Health to the half-minute is enough: spare a row write per message.
+               AND (breaker_state <> 'closed' OR breaker_failures <> 0
+                    OR last_success_at IS NULL
+                    OR last_success_at < now() at time zone 'UTC' - interval '30 seconds')
+         RETURNING id
+            """,
+            (self.id,),
+        )
+
+    def _breaker_record_failure(self, error_text):
+        """Count a transient failure; open the breaker at the threshold (or at once when the
+        half-open probe fails). Returns True when this failure opened it."""
+        state, state_before, failures = self._breaker_execute(
+            """
+            WITH before AS (
+                SELECT breaker_state FROM logistics_backend WHERE id = %s FOR NO KEY UPDATE
+            )
+            UPDATE logistics_backend
+               SET breaker_failures = COALESCE(breaker_failures, 0) + 1,
+                   last_failure_at = now() at time zone 'UTC',
+                   last_error = %s,
+                   breaker_state = CASE
+                       WHEN breaker_state = 'half_open'
+                         OR COALESCE(breaker_failures, 0) + 1 >= GREATEST(breaker_threshold, 1)
+                       THEN 'open' ELSE breaker_state END,
+                   breaker_opened_at = CASE
+                       WHEN breaker_state = 'half_open'
+                         OR (breaker_state = 'closed'
+                             AND COALESCE(breaker_failures, 0) + 1
+                                 >= GREATEST(breaker_threshold, 1))
+                       THEN now() at time zone 'UTC' ELSE breaker_opened_at END
+             WHERE id = %s
+         RETURNING breaker_state, (SELECT breaker_state FROM before), breaker_failures
+            """,
+            (self.id, (error_text or "")[:250], self.id),
+        )
+        just_opened = state == "open" and state_before != "open"
+        if just_opened:
+            self.env["logistics.exception"].raise_exception(
+                "partner_down",
+                self.env._("%(name)s is not answering: circuit breaker open", name=self.name),
+                self.env._(
+                    "%(count)s consecutive transient failures (last: %(error)s). Messages to this "
+                    "partner are postponed, not lost; a probe is let through every %(cooldown)s "
+                    "seconds and the breaker closes on the first success. Check the partner's "
+                    "status or its endpoint.",
+                    count=failures,
+                    error=error_text,
+                    cooldown=self.breaker_cooldown,
+                ),
+                backend=self,
+                severity="high",
+            )
+        return just_opened
+
+    @api.model
+    def _cron_breaker_probe(self):
+        """After the cool-down, send one waiting message of each open partner as the probe, so
+        a partner that came back is noticed without waiting for the next business event."""
+        messages = self.env["logistics.message"].sudo()
+        now = fields.Datetime.now()
+        for backend in self.sudo().search([("breaker_state", "=", "open")]):
+            if backend.breaker_opened_at + timedelta(seconds=backend.breaker_cooldown) > now:
+                continue
+            probe = messages.search(
+                [("backend_id", "=", backend.id), ("state", "in", ("retry", "queued"))],
+                order="next_attempt_at, id",
+                limit=1,
+            )
+            if probe:
+                probe._enqueue()
+        return True
+
+    def _flow_mode(self, flow, direction):
+        self.ensure_one()
+        setting = self.flow_ids.filtered(lambda f: f.flow == flow and f.direction == direction)
+        return setting[:1].mode or "realtime"
+
+    def action_reset_breaker(self):
+        self.check_access("write")
+        for backend in self:
+            backend._breaker_record_success()
+            self.env["logistics.audit.log"].record(
+                "other", self.env._("Circuit breaker reset by hand"), backend=backend
+            )
+
+    # ------------------------------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------------------------------
+    def action_test_connection(self):
+        self.ensure_one()
+        self.check_access("write")
+        try:
+            detail = self._get_adapter()._test_connection(self)
+        except LogisticsError as error:
+            return self._notify(
+                self.env._("Connection to %(name)s failed", name=self.name), error.message, "danger"
+            )
+        return self._notify(
+            self.env._("Connection to %(name)s works", name=self.name), detail, "success"
+        )
+
+    def _notify(self, title, text, kind):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"title": title, "message": text, "type": kind, "sticky": kind != "success"},
+        }
+
+    def action_rotate_webhook_secret(self):
+        """New current secret; the old one stays valid for the grace period so deliveries in
+        flight (or a partner not yet reconfigured) are not rejected."""
+        self.check_access("write")
+        for backend in self.sudo():
+            backend.write(
+                {
+                    "webhook_secret_previous": backend.webhook_secret,
+                    "webhook_secret_previous_expiry": fields.Datetime.now()
+                    + timedelta(hours=backend.webhook_rotation_grace_hours),
+                    "webhook_secret": webhook_signature.generate_secret(),
+                }
+            )
+        return True
+
+    def _webhook_secrets(self):
+        """Secrets accepted now: the current one, then the previous one until it expires."""
+        self.ensure_one()
+        sudo = self.sudo()
+        accepted = [sudo.webhook_secret]
+        if sudo.webhook_secret_previous and (
+            not sudo.webhook_secret_previous_expiry
+            or sudo.webhook_secret_previous_expiry > fields.Datetime.now()
+        ):
+            accepted.append(sudo.webhook_secret_previous)
+        return [secret for secret in accepted if secret]
+
+    def _action_open_related(self, model, name, extra_domain=None):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "domain": [("backend_id", "=", self.id)] + (extra_domain or []),
+            "context": {"default_backend_id": self.id},
+        }
+
+    def action_view_messages(self):
+        return self._action_open_related("logistics.message", self.env._("Messages"))
+
+    def action_view_failed_messages(self):
+        return self._action_open_related(
+            "logistics.message",
+            self.env._("Failed messages"),
+            [("state", "in", ("failed", "dead"))],
+        )
+
+    def action_view_exceptions(self):
+        return self._action_open_related(
+            "logistics.exception",
+            self.env._("Open exceptions"),
+            [("state", "in", ("new", "in_progress"))],
+        )
+
+    def action_view_mappings(self):
+        return self._action_open_related("logistics.mapping", self.env._("Mappings"))
+
+    # ------------------------------------------------------------------------------------------
+    # Mappings
+    # ------------------------------------------------------------------------------------------
+    def _map(self, mapping_type, odoo_value, default=None):
+        """Partner value for an Odoo value; a missing mapping is a configuration error that
+        names exactly what to add."""
+        self.ensure_one()
+        mapping = (
+            self.env["logistics.mapping"].sudo()._lookup(self, mapping_type, odoo_value=odoo_value)
+        )
+        if mapping:
+            return mapping.partner_value
+        if default is not None:
+            return default
+        raise self.env["logistics.mapping"]._missing_error(self, mapping_type, odoo_value, "odoo")
+
+    def _unmap(self, mapping_type, partner_value, default=None):
+        self.ensure_one()
+        mapping = (
+            self.env["logistics.mapping"]
+            .sudo()
+            ._lookup(self, mapping_type, partner_value=partner_value)
+        )
+        if mapping:
+            return mapping.odoo_value
+        if default is not None:
+            return default
+        raise self.env["logistics.mapping"]._missing_error(
+            self, mapping_type, partner_value, "partner"
+        )
+
+    def unlink(self):
+        if (
+            self.env["logistics.message"]
+            .sudo()
+            .search_count([("backend_id", "in", self.ids)], limit=1)
+        ):
+            raise UserError(
+                self.env._(
+                    "This partner has messages: archive it instead of deleting it, so its "
+                    "history and audit trail stay readable."
+                )
+            )
+        return super().unlink()
+
+
+class LogisticsBackendEndpoint(models.Model):
+    """Endpoint and credentials of one environment (test or production) of a partner.
+    Only Logistics Managers can read it; the pipeline reads it with sudo."""
+
+    _name = "logistics.backend.endpoint"
+    _description = "Logistics Partner Endpoint"
+    _inherit = ["logistics.audited.mixin"]
+    _logistics_secret_fields = SECRET_FIELDS
+    _rec_name = "environment"
+
+    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    environment = fields.Selection(
+        [("test", "Test"), ("production", "Production")], required=True, default="test"
+    )
+    base_url = fields.Char(string="Base URL", help="e.g. https://api.partner.example/")
+    auth_kind = fields.Selection(
+        [
+            ("none", "None"),
+            ("basic", "Basic (user + password)"),
+            ("bearer", "Bearer token"),
+            ("api_key", "API key header"),
+            ("oauth2", "OAuth2 client credentials"),
+        ],
+        default="none",
+        required=True,
+    )
+    username = fields.Char()
+    password = fields.Char()
+    token = fields.Char()
+    api_key_header = fields.Char(default="X-Api-Key")
+    api_key = fields.Char(string="API Key")
+    token_url = fields.Char(string="OAuth2 Token URL")
+    client_id = fields.Char(string="OAuth2 Client ID")
+    client_secret = fields.Char(string="OAuth2 Client Secret")
+    scope = fields.Char(string="OAuth2 Scope")
+    sftp_host = fields.Char(string="SFTP Host")
+    sftp_port = fields.Integer(string="SFTP Port", default=22)
+    sftp_username = fields.Char(string="SFTP User")
+    sftp_password = fields.Char(string="SFTP Password")
+    sftp_private_key = fields.Text(string="SFTP Private Key")
+    sftp_host_key = fields.Char(
+        string="SFTP Host Key",
+        help="The server's public host key line (e.g. 'ssh-ed25519 AAAA...'). Connections to a "
+        "server showing any other key are refused.",
+    )
+    sftp_inbound_folder = fields.Char(default="/outbound", help="Where the partner drops files.")
+    sftp_outbound_folder = fields.Char(default="/inbound", help="Where Odoo uploads files.")
+    sftp_archive_folder = fields.Char(default="/archive")
+    sftp_error_folder = fields.Char(default="/error")
+
+    _sql_constraints = [
+        (
+            "backend_environment_uniq",
+            "unique(backend_id, environment)",
+            "A partner has one endpoint per environment.",
+        )
+    ]

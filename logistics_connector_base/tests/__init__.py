@@ -1,1 +1,1 @@
-from . import test_backend, test_ui
+from . import test_audit_log, test_backend, test_exception, test_exception_tour, test_ui

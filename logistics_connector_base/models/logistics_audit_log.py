@@ -1,0 +1,575 @@
+"""Append-only, hash-chained audit trail of the logistics connector.
+
+Every entry carries the SHA-256 hash of its own content and of the previous entry of the same
+company, so changing, removing or re-ordering an entry after the fact - even directly in SQL -
+breaks the chain, and "Verify chain" names the first broken link.
+
+Concurrency: Odoo transactions run in REPEATABLE READ. Locking the last entry (``FOR UPDATE``)
+or an advisory lock is not enough there: the waiting transaction still reads its old snapshot
+and would fork the chain. Each append therefore *updates* the company's chain head row
+(``logistics.audit.chain``); a concurrent appender gets a real PostgreSQL serialization failure,
+which Odoo's request loop and queue_job retry, and the chain stays linear.
+"""
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..lib.masking import mask_mapping
+
+MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
+GENESIS_HASH = "0" * 64
+# Context keys: set only by record() (create) and _purge_older_than() (unlink).
+APPEND_FLAG = "_logistics_audit_append"
+PURGE_FLAG = "_logistics_audit_purge"
+# What the entry hash covers, in this order (the serialisation sorts keys anyway).
+HASHED_FIELDS = (
+    "company_id",
+    "sequence",
+    "create_date",
+    "user_id",
+    "event",
+    "backend_ref",
+    "message_ref",
+    "correlation_id",
+    "res_model",
+    "res_id",
+    "record_name",
+    "summary",
+    "details",
+    "prev_hash",
+)
+VERIFY_BATCH = 5000
+
+AUDIT_EVENTS = [
+    ("send", "Sent"),
+    ("receive", "Received"),
+    ("state_change", "State Change"),
+    ("retry", "Retry"),
+    ("replay", "Replay"),
+    ("resolve", "Resolved"),
+    ("ignore", "Ignored"),
+    ("assign", "Assignment"),
+    ("config_change", "Configuration Change"),
+    ("webhook_rejected", "Webhook Rejected"),
+    ("purge", "Retention Purge"),
+    ("other", "Other"),
+]
+
+
+def _normalise(value):
+    # An empty reference is NULL in one place and 0 or False in another: all mean "none".
+    if value is None or value is False or value == "" or (type(value) is int and value == 0):
+        return None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
+def canonical_content(values):
+    """The exact text an entry hash is computed over (stable across Python and PostgreSQL)."""
+    return json.dumps(
+        {name: _normalise(values.get(name)) for name in HASHED_FIELDS},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def entry_hash(values):
+    return hashlib.sha256(canonical_content(values).encode("utf-8")).hexdigest()
+
+
+class LogisticsAuditChain(models.Model):
+    """Head of one company's audit chain: last sequence and last hash. Written only in SQL by
+    logistics.audit.log; its row is the serialization point of concurrent appends."""
+
+    _name = "logistics.audit.chain"
+    _description = "Logistics Audit Chain Head"
+    _log_access = False
+    _rec_name = "company_id"
+
+    company_id = fields.Many2one("res.company", required=True, ondelete="cascade", readonly=True)
+    last_sequence = fields.Integer(readonly=True, help="Sequence of the newest entry.")
+    last_hash = fields.Char(readonly=True, help="Hash of the newest entry.")
+
+    _sql_constraints = [
+        ("company_uniq", "unique(company_id)", "A company has one audit chain."),
+    ]
+
+
+class LogisticsAuditLog(models.Model):
+    _name = "logistics.audit.log"
+    _description = "Logistics Audit Entry"
+    _order = "id desc"
+    _rec_name = "summary"
+
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    create_date = fields.Datetime(string="When", readonly=True, index=True)
+    user_id = fields.Many2one(
+        "res.users",
+        string="Who",
+        readonly=True,
+        index=True,
+        ondelete="restrict",
+        help="The user who acted, or the system user for crons and jobs.",
+    )
+    event = fields.Selection(AUDIT_EVENTS, required=True, readonly=True, index=True)
+    backend_id = fields.Many2one(
+        "logistics.backend",
+        string="Partner",
+        readonly=True,
+        index=True,
+        ondelete="set null",
+        help="Logistics partner concerned. Emptied if the partner is deleted; the hash keeps "
+        "its id.",
+    )
+    backend_ref = fields.Integer(
+        string="Partner ID", readonly=True, help="Id of the partner when the entry was written."
+    )
+    message_id = fields.Many2one(
+        "logistics.message",
+        readonly=True,
+        index=True,
+        ondelete="set null",
+        help="Message concerned. Emptied when the message is purged; the hash keeps its id.",
+    )
+    message_ref = fields.Integer(
+        string="Message ID", readonly=True, help="Id of the message when the entry was written."
+    )
+    correlation_id = fields.Char(
+        readonly=True,
+        index=True,
+        help="Correlation id of the business story this entry is part of.",
+    )
+    res_model = fields.Char(string="Document Model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", readonly=True)
+    record_name = fields.Char(
+        string="Document", readonly=True, help="Name of the record when the entry was written."
+    )
+    summary = fields.Char(readonly=True, required=True)
+    details = fields.Text(
+        readonly=True, help="Structured details (JSON). Secret-looking keys are redacted."
+    )
+    sequence = fields.Integer(
+        readonly=True, required=True, help="Position of the entry in its company's chain."
+    )
+    prev_hash = fields.Char(
+        string="Previous Hash", readonly=True, help="Hash of the previous entry of the chain."
+    )
+    entry_hash = fields.Char(
+        string="Hash",
+        readonly=True,
+        help="SHA-256 over the entry's content and the previous hash.",
+    )
+
+    _sql_constraints = [
+        (
+            "company_sequence_uniq",
+            "unique(company_id, sequence)",
+            "An audit chain cannot have two entries at the same position.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------------------------------
+    # Append-only
+    # ------------------------------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.context.get(APPEND_FLAG):
+            raise UserError(
+                self.env._("Audit entries are written by the system only; they cannot be created.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if self:
+            raise UserError(self.env._("Audit entries cannot be changed."))
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_retention_purge(self):
+        if not self.env.context.get(PURGE_FLAG):
+            raise UserError(
+                self.env._(
+                    "Audit entries cannot be deleted; only the retention purge removes old ones."
+                )
+            )
+
+    def copy(self, default=None):
+        if self:
+            raise UserError(self.env._("Audit entries cannot be duplicated."))
+        return super().copy(default)
+
+    # ------------------------------------------------------------------------------------------
+    # Public API
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def record(
+        self,
+        event,
+        summary,
+        *,
+        backend=None,
+        message=None,
+        record=None,
+        correlation_id=None,
+        details=None,
+        company=None,
+    ):
+        """Append one entry to the audit chain of its company and return it.
+
+        Works for any user (written with sudo; the acting user is kept in ``user_id``).
+        ``details`` is a JSON-compatible dict; values of secret-looking keys (password, token,
+        api_key, secret...) are masked before storage. Company, partner, correlation id and
+        document are taken from the arguments, else from the message, else from the record.
+        """
+        if event not in dict(AUDIT_EVENTS):
+            raise ValueError(f"Unknown audit event {event!r}")
+        if not summary:
+            raise ValueError("An audit entry needs a summary")
+        message = message if message else None
+        record = record if record else None
+        backend = backend if backend else None
+        if backend is None and message is not None:
+            backend = message.backend_id or None
+        if backend is None and record is not None and record._name == "logistics.backend":
+            backend = record
+        company = company or self._audit_company(record, message, backend)
+        if correlation_id is None:
+            correlation_id = self._audit_correlation(record, message)
+        if record is not None:
+            res_model = record._name
+            res_id = record.id if len(record) == 1 else False
+            record_name = ", ".join(record.sudo()[:5].mapped("display_name"))
+        elif message is not None:
+            res_model, res_id = message.res_model, message.res_id
+            record_name = message.sudo().display_name
+        else:
+            res_model = res_id = record_name = False
+        if details is not None:
+            details = json.dumps(
+                mask_mapping(details), sort_keys=True, indent=2, ensure_ascii=False, default=str
+            )
+        values = {
+            "company_id": company.id,
+            "create_date": self.env.cr.now().replace(microsecond=0),
+            "user_id": self.env.uid,
+            "event": event,
+            "backend_id": backend.id if backend is not None else False,
+            "backend_ref": backend.id if backend is not None else False,
+            "message_id": message.id if message is not None else False,
+            "message_ref": message.id if message is not None else False,
+            "correlation_id": correlation_id or False,
+            "res_model": res_model or False,
+            "res_id": res_id or False,
+            "record_name": record_name or False,
+            "summary": str(summary),
+            "details": details or False,
+        }
+        return self._append(values)
+
+    @api.model
+    def _audit_company(self, record, message, backend):
+        if record is not None and "company_id" in record._fields:
+            company = record[:1].sudo().company_id
+            if company:
+                return company
+        if record is not None and record._name == "res.company":
+            return record
+        if message is not None and message.sudo().company_id:
+            return message.sudo().company_id
+        if backend is not None and backend.sudo().company_id:
+            return backend.sudo().company_id
+        return self.env.company
+
+    @api.model
+    def _audit_correlation(self, record, message):
+        if message is not None and message.correlation_id:
+            return message.correlation_id
+        if record is not None:
+            for name in ("correlation_id", "logistics_correlation_id"):
+                if name in record._fields and record[:1].sudo()[name]:
+                    return record[:1].sudo()[name]
+        return False
+
+    @api.model
+    def _append(self, values):
+        """Link ``values`` to the head of its company's chain and insert it."""
+        sequence, prev_hash = self._chain_advance(values["company_id"])
+        values.update(sequence=sequence, prev_hash=prev_hash)
+        values["entry_hash"] = entry_hash(values)
+        # create_date is set by the ORM to the same transaction timestamp (cr.now()).
+        create_values = {key: value for key, value in values.items() if key != "create_date"}
+        entry = self.sudo().with_context(**{APPEND_FLAG: True}).create(create_values)
+        self.env.cr.execute(
+            "UPDATE logistics_audit_chain SET last_hash = %s WHERE company_id = %s",
+            (values["entry_hash"], values["company_id"]),
+        )
+        return entry.with_env(self.env)
+
+    @api.model
+    def _chain_advance(self, company_id):
+        """Take the next position of the company's chain. The UPDATE locks the head row until
+        commit; in REPEATABLE READ a concurrent appender fails with a serialization error
+        (retried by Odoo) instead of reading a stale head and forking the chain."""
+        cr = self.env.cr
+        cr.execute(
+            "INSERT INTO logistics_audit_chain (company_id, last_sequence, last_hash) "
+            "VALUES (%s, 0, %s) ON CONFLICT (company_id) DO NOTHING",
+            (company_id, GENESIS_HASH),
+        )
+        cr.execute(
+            "UPDATE logistics_audit_chain SET last_sequence = last_sequence + 1 "
+            "WHERE company_id = %s RETURNING last_sequence, last_hash",
+            (company_id,),
+        )
+        return cr.fetchone()
+
+    # ------------------------------------------------------------------------------------------
+    # Verification
+    # ------------------------------------------------------------------------------------------
+    def action_verify_chain(self):
+        """Verify the chains of the companies of the selected entries (or of all the user's
+        active companies) and report the first broken link in a notification."""
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Logistics Managers can verify the audit chain."))
+        companies = self.company_id or self.env.companies
+        results = [self._verify_chain(company) for company in companies]
+        broken = [result for result in results if not result["ok"]]
+        multi = len(companies) > 1
+        lines = []
+        for company, result in zip(companies, results, strict=True):
+            prefix = f"{company.name}: " if multi else ""
+            lines.append(prefix + result["message"])
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Audit chain broken")
+                if broken
+                else self.env._("Audit chain intact"),
+                "message": "\n".join(lines),
+                "type": "danger" if broken else "success",
+                "sticky": bool(broken),
+            },
+        }
+
+    @api.model
+    def _verify_chain(self, company):
+        """Walk the company's chain in order. Returns a dict: ok, count, entry_id, sequence,
+        reason and a plain-words message naming the first broken link."""
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "SELECT last_sequence, last_hash FROM logistics_audit_chain WHERE company_id = %s",
+            (company.id,),
+        )
+        head = cr.fetchone()
+        anchor = self._purge_anchor(company)
+        count = 0
+        expected_prev = None
+        previous_sequence = None
+        last = None
+        while True:
+            cr.execute(
+                """
+                SELECT id, company_id, sequence, create_date, user_id, event, backend_id,
+                       backend_ref, message_id, message_ref, correlation_id, res_model, res_id,
+                       record_name, summary, details, prev_hash, entry_hash
+                  FROM logistics_audit_log
+                 WHERE company_id = %s AND sequence > %s
+              ORDER BY sequence
+                 LIMIT %s
+                """,
+                (company.id, previous_sequence or 0, VERIFY_BATCH),
+            )
+            rows = cr.dictfetchall()
+            if not rows:
+                break
+            for row in rows:
+                if previous_sequence is None:
+                    reason = self._check_chain_start(row, anchor)
+                    expected_prev = row["prev_hash"]
+                elif row["sequence"] != previous_sequence + 1:
+                    reason = self.env._(
+                        "link missing: the entry at sequence %(sequence)s was removed",
+                        sequence=previous_sequence + 1,
+                    )
+                else:
+                    reason = None
+                if not reason and row["prev_hash"] != expected_prev:
+                    reason = self.env._(
+                        "link missing: its previous hash does not match the entry before it"
+                    )
+                if not reason and (
+                    entry_hash(row) != row["entry_hash"]
+                    or (row["backend_id"] and row["backend_id"] != row["backend_ref"])
+                    or (row["message_id"] and row["message_id"] != row["message_ref"])
+                ):
+                    reason = self.env._("content changed after it was written")
+                if reason:
+                    return self._broken(row, reason, count)
+                count += 1
+                expected_prev = row["entry_hash"]
+                previous_sequence = row["sequence"]
+                last = row
+        if head and last and (last["sequence"], last["entry_hash"]) != tuple(head):
+            return self._broken(
+                last,
+                self.env._(
+                    "link missing: newer entries up to sequence %(sequence)s were removed",
+                    sequence=head[0],
+                ),
+                count,
+            )
+        if head and not last and head[0]:
+            return {
+                "ok": False,
+                "count": 0,
+                "entry_id": False,
+                "sequence": head[0],
+                "reason": "missing",
+                "message": self.env._(
+                    "Chain broken: all %(count)s entries were removed.", count=head[0]
+                ),
+            }
+        return {
+            "ok": True,
+            "count": count,
+            "entry_id": False,
+            "sequence": False,
+            "reason": False,
+            "message": self.env._("Chain intact: %(count)s entries verified", count=count),
+        }
+
+    def _check_chain_start(self, row, anchor):
+        """The first remaining entry is the genesis, or follows a retention purge whose purge
+        entry recorded exactly where it cut and with which hash."""
+        if row["sequence"] == 1:
+            if row["prev_hash"] != GENESIS_HASH:
+                return self.env._("link missing: the first entry does not start the chain")
+            return None
+        if anchor and anchor == (row["sequence"] - 1, row["prev_hash"]):
+            return None
+        return self.env._(
+            "link missing: the entries before it were removed outside the retention purge"
+        )
+
+    def _broken(self, row, reason, count):
+        return {
+            "ok": False,
+            "count": count,
+            "entry_id": row["id"],
+            "sequence": row["sequence"],
+            "reason": reason,
+            "message": self.env._(
+                "Chain broken at entry #%(id)s (sequence %(sequence)s): %(reason)s. "
+                "%(count)s entries before it verified.",
+                id=row["id"],
+                sequence=row["sequence"],
+                reason=reason,
+                count=count,
+            ),
+        }
+
+    @api.model
+    def _purge_anchor(self, company):
+        """(last purged sequence, its hash) from the newest purge entry, if any."""
+        self.env.cr.execute(
+            "SELECT details FROM logistics_audit_log WHERE company_id = %s AND event = 'purge' "
+            "ORDER BY sequence DESC LIMIT 1",
+            (company.id,),
+        )
+        row = self.env.cr.fetchone()
+        if not row or not row[0]:
+            return None
+        try:
+            details = json.loads(row[0])
+            return (int(details["purged_through_sequence"]), details["anchor_hash"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    # ------------------------------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _purge_older_than(self, days):
+        """Delete, per company, the oldest whole prefix of the chain older than ``days`` days,
+        then append a purge entry recording the cut (last purged sequence and its hash) so the
+        remaining chain still verifies. Returns the number of entries removed."""
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            raise UserError(
+                self.env._("The audit retention must be a whole number of days, at least 1.")
+            )
+        cutoff = fields.Datetime.now() - timedelta(days=days)
+        cr = self.env.cr
+        self.env.flush_all()
+        cr.execute(
+            "SELECT DISTINCT company_id FROM logistics_audit_log WHERE create_date < %s",
+            (cutoff,),
+        )
+        company_ids = [row[0] for row in cr.fetchall()]
+        removed = 0
+        for company in self.env["res.company"].sudo().browse(company_ids):
+            # Lock the chain first: nothing is appended while we cut.
+            cr.execute(
+                "SELECT last_sequence FROM logistics_audit_chain WHERE company_id = %s FOR UPDATE",
+                (company.id,),
+            )
+            head = cr.fetchone()
+            cr.execute(
+                "SELECT min(sequence) FROM logistics_audit_log "
+                "WHERE company_id = %s AND create_date >= %s",
+                (company.id, cutoff),
+            )
+            boundary = cr.fetchone()[0] or ((head[0] if head else 0) + 1)
+            cr.execute(
+                "SELECT id, sequence, entry_hash FROM logistics_audit_log "
+                "WHERE company_id = %s AND sequence < %s ORDER BY sequence",
+                (company.id, boundary),
+            )
+            rows = cr.fetchall()
+            if not rows:
+                continue
+            last_purged_sequence, anchor_hash = rows[-1][1], rows[-1][2]
+            self.sudo().browse([row[0] for row in rows]).with_context(**{PURGE_FLAG: True}).unlink()
+            removed += len(rows)
+            self.record(
+                "purge",
+                self.env._(
+                    "Retention purge: %(count)s audit entries older than %(days)s days removed",
+                    count=len(rows),
+                    days=days,
+                ),
+                company=company,
+                details={
+                    "entries_removed": len(rows),
+                    "older_than_days": days,
+                    "purged_through_sequence": last_purged_sequence,
+                    "anchor_hash": anchor_hash,
+                },
+            )
+        return removed
+
+    # ------------------------------------------------------------------------------------------
+    # UI
+    # ------------------------------------------------------------------------------------------
+    def action_open_document(self):
+        self.ensure_one()
+        if not self.res_model or not self.res_id or self.res_model not in self.env:
+            raise UserError(self.env._("This audit entry is not linked to a document."))
+        record = self.env[self.res_model].browse(self.res_id).exists()
+        if not record:
+            raise UserError(self.env._("The document of this audit entry no longer exists."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }

@@ -1,0 +1,75 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+from .logistics_message import FLOW_SELECTION
+
+
+class LogisticsBackendFlow(models.Model):
+    """How one flow of one partner runs: in real time (a job per event) or in batch (pending
+    messages are sent together on the flow's own schedule by the batch cron)."""
+
+    _name = "logistics.backend.flow"
+    _description = "Logistics Partner Flow"
+    _order = "backend_id, flow"
+
+    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    flow = fields.Selection(FLOW_SELECTION, required=True)
+    direction = fields.Selection(
+        [("outbound", "Outbound"), ("inbound", "Inbound")], required=True, default="outbound"
+    )
+    mode = fields.Selection(
+        [("realtime", "Real time"), ("batch", "Batch")],
+        required=True,
+        default="realtime",
+        help="Real time: each event is queued at once. Batch: events wait as pending messages "
+        "and are queued together at every run of the schedule.",
+    )
+    interval_minutes = fields.Integer(
+        string="Every (minutes)", default=60, help="Schedule of a batch flow."
+    )
+    active = fields.Boolean(default=True)
+    last_run_at = fields.Datetime(readonly=True)
+    next_run_at = fields.Datetime(compute="_compute_next_run_at")
+
+    _sql_constraints = [
+        (
+            "flow_uniq",
+            "unique(backend_id, flow, direction)",
+            "A partner has one setting per flow and direction.",
+        )
+    ]
+
+    @api.depends("last_run_at", "interval_minutes", "mode")
+    def _compute_next_run_at(self):
+        for flow in self:
+            if flow.mode != "batch":
+                flow.next_run_at = False
+            else:
+                flow.next_run_at = (flow.last_run_at or fields.Datetime.now()) + timedelta(
+                    minutes=max(flow.interval_minutes, 1)
+                )
+
+    @api.model
+    def _cron_run_batch_flows(self):
+        """Queue the pending messages of every batch flow whose time has come."""
+        now = fields.Datetime.now()
+        due = (
+            self.sudo()
+            .search([("mode", "=", "batch")])
+            .filtered(lambda f: not f.last_run_at or f.next_run_at <= now)
+        )
+        messages = self.env["logistics.message"].sudo()
+        for flow in due:
+            pending = messages.search(
+                [
+                    ("backend_id", "=", flow.backend_id.id),
+                    ("flow", "=", flow.flow),
+                    ("direction", "=", flow.direction),
+                    ("state", "=", "pending"),
+                ]
+            )
+            pending._enqueue()
+            flow.last_run_at = now
+        return due

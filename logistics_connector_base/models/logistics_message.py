@@ -1,0 +1,791 @@
+import base64
+import hashlib
+import json
+import logging
+import uuid
+from datetime import timedelta
+
+import psycopg2
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import mute_logger
+
+from ..lib import canonical
+from ..lib.errors import (
+    DocumentValidationError,
+    LogisticsError,
+    TransientError,
+)
+from ..lib.masking import mask_mapping, mask_secrets
+from ..lib.retry import compute_backoff
+from .db_tools import autonomous_cursor
+
+_logger = logging.getLogger(__name__)
+
+FLOW_SELECTION = [
+    ("order_release", "Order Release"),
+    ("shipment", "Shipment Confirmation"),
+    ("inventory_snapshot", "Inventory Snapshot"),
+    ("receipt", "Receipt / ASN"),
+    ("return", "Return"),
+    ("tracking_event", "Tracking Event"),
+    ("freight_invoice", "Freight Invoice"),
+    ("ack", "Acknowledgement"),
+    ("webhook", "Webhook Delivery"),
+    ("file", "File Transfer"),
+]
+OPEN_STATES = ("pending", "queued", "in_progress", "retry")
+# Which exception type a classified error opens.
+EXCEPTION_TYPE_BY_ERROR = {
+    "business": "partner_rejected",
+    "configuration": "configuration_error",
+    "validation": "validation_error",
+    "mapping": "mapping_missing",
+}
+
+
+class LogisticsMessage(models.Model):
+    """One exchange with a partner, in or out: the unit of delivery, retry and replay."""
+
+    _name = "logistics.message"
+    _description = "Logistics Message"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
+
+    name = fields.Char(required=True, readonly=True, copy=False, default="/", index="trigram")
+    backend_id = fields.Many2one(
+        "logistics.backend", required=True, readonly=True, index=True, ondelete="restrict"
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    flow = fields.Selection(FLOW_SELECTION, required=True, readonly=True, index=True)
+    direction = fields.Selection(
+        [("outbound", "Outbound"), ("inbound", "Inbound")], required=True, readonly=True
+    )
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("queued", "Queued"),
+            ("in_progress", "In Progress"),
+            ("done", "Done"),
+            ("retry", "Waiting to Retry"),
+            ("failed", "Failed"),
+            ("dead", "Dead"),
+            ("cancelled", "Cancelled"),
+            ("duplicate", "Duplicate"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        copy=False,
+    )
+    correlation_id = fields.Char(
+        readonly=True,
+        index=True,
+        help="Born with the business transaction; carried by every message, job, exception, "
+        "audit entry and outgoing request (X-Correlation-ID) of that story.",
+    )
+    idempotency_key = fields.Char(
+        required=True,
+        readonly=True,
+        help="Unique per partner, direction and flow: the same exchange is never made twice. "
+        "Sent to the partner as Idempotency-Key.",
+    )
+    reference = fields.Char(
+        readonly=True, index=True, help="Reference of the document carried (e.g. WH/OUT/00042)."
+    )
+    external_id = fields.Char(
+        string="Partner Reference", readonly=True, index=True, help="The partner's id for it."
+    )
+    res_model = fields.Char(string="Document Model", readonly=True, index=True)
+    res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", readonly=True)
+    document_name = fields.Char(compute="_compute_document_name")
+    document_schema = fields.Char(readonly=True, help="Canonical schema, e.g. order_release/1.")
+    canonical_payload = fields.Json(readonly=True, copy=False)
+    canonical_text = fields.Text(compute="_compute_payload_texts", string="Canonical Document")
+    wire_request = fields.Binary(attachment=True, readonly=True, copy=False)
+    wire_response = fields.Binary(attachment=True, readonly=True, copy=False)
+    wire_headers = fields.Json(readonly=True, copy=False, help="Headers, secrets masked.")
+    wire_request_text = fields.Text(compute="_compute_payload_texts", string="Sent / Received")
+    wire_response_text = fields.Text(compute="_compute_payload_texts", string="Answer")
+    content_hash = fields.Char(readonly=True, index=True, copy=False)
+    attempts = fields.Integer(readonly=True, copy=False)
+    max_attempts = fields.Integer(readonly=True)
+    next_attempt_at = fields.Datetime(readonly=True, copy=False)
+    error_class = fields.Selection(
+        [
+            ("transient", "Transient"),
+            ("business", "Business"),
+            ("configuration", "Configuration"),
+            ("validation", "Validation"),
+            ("mapping", "Missing Mapping"),
+        ],
+        readonly=True,
+        copy=False,
+    )
+    error_message = fields.Text(readonly=True, copy=False)
+    job_uuid = fields.Char(string="Current Job", readonly=True, copy=False, index=True)
+    job_state = fields.Char(compute="_compute_job_state")
+    parent_id = fields.Many2one("logistics.message", readonly=True, index=True)
+    child_ids = fields.One2many("logistics.message", "parent_id", readonly=True)
+    exception_ids = fields.One2many("logistics.exception", "message_id", readonly=True)
+    exception_count = fields.Integer(compute="_compute_exception_count")
+    attempt_ids = fields.One2many("logistics.message.attempt", "message_id", readonly=True)
+    queued_at = fields.Datetime(readonly=True, copy=False)
+    done_at = fields.Datetime(readonly=True, copy=False)
+    latency = fields.Float(
+        string="Latency (s)", readonly=True, copy=False, help="From creation to done."
+    )
+    acknowledged = fields.Boolean(readonly=True, copy=False)
+    ack_due_at = fields.Datetime(
+        readonly=True, copy=False, help="When the partner's acknowledgement becomes overdue."
+    )
+
+    _sql_constraints = [
+        (
+            "idempotency_uniq",
+            "unique(backend_id, direction, flow, idempotency_key)",
+            "This exchange already exists for this partner (same idempotency key).",
+        )
+    ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        sequence = self.env["ir.sequence"].sudo()
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                vals["name"] = sequence.next_by_code("logistics.message") or "/"
+            vals.setdefault("correlation_id", new_correlation_id())
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------------------------------
+    # Computed
+    # ------------------------------------------------------------------------------------------
+    @api.depends("res_model", "res_id")
+    def _compute_document_name(self):
+        for message in self:
+            record = message._get_document()
+            message.document_name = record.display_name if record else False
+
+    def _compute_payload_texts(self):
+        for message in self:
+            message.canonical_text = (
+                json.dumps(message.canonical_payload, indent=2, ensure_ascii=False)
+                if message.canonical_payload
+                else False
+            )
+            message.wire_request_text = _bytes_to_text(message.wire_request)
+            message.wire_response_text = _bytes_to_text(message.wire_response)
+
+    def _compute_job_state(self):
+        jobs = self.env["queue.job"].sudo().search([("uuid", "in", self.mapped("job_uuid"))])
+        state_by_uuid = {job.uuid: job.state for job in jobs}
+        for message in self:
+            message.job_state = state_by_uuid.get(message.job_uuid, False)
+
+    def _compute_exception_count(self):
+        counts = dict(
+            self.env["logistics.exception"]
+            .sudo()
+            ._read_group([("message_id", "in", self.ids)], ["message_id"], ["__count"])
+        )
+        for message in self:
+            message.exception_count = counts.get(message, 0)
+
+    def _raw_payload(self):
+        """The inbound payload exactly as the partner sent it."""
+        self.ensure_one()
+        return base64.b64decode(self.with_context(bin_size=False).wire_request or b"")
+
+    def _get_document(self):
+        self.ensure_one()
+        if self.res_model and self.res_id and self.res_model in self.env:
+            record = self.env[self.res_model].browse(self.res_id).exists()
+            return record
+        return None
+
+    # ------------------------------------------------------------------------------------------
+    # Creation: outbox (outbound) and raw-first intake (inbound)
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def create_outbound(
+        self,
+        backend,
+        flow,
+        record=None,
+        document=None,
+        idempotency_key=None,
+        correlation_id=None,
+        parent=None,
+        enqueue=True,
+    ):
+        """Write an outbound message in the caller's transaction (transactional outbox) and
+        enqueue its job in the same transaction: both exist, or neither does.
+
+        The canonical document is built from ``record`` by the builder registry unless given.
+        A build or validation problem still creates the message, failed, with an exception that
+        says what to fix; an existing message with the same idempotency key is returned as is.
+        """
+        backend.ensure_one()
+        correlation_id = correlation_id or _record_correlation_id(record) or new_correlation_id()
+        error = None
+        if document is None and record is not None:
+            try:
+                document = self.env["logistics.builder"]._build(flow, record, backend)
+            except LogisticsError as build_error:
+                error = build_error
+        if document is not None and error is None:
+            document.setdefault("correlation_id", correlation_id)
+            try:
+                canonical.check(document)
+            except DocumentValidationError as invalid:
+                error = invalid
+        key = idempotency_key or _default_outbound_key(flow, record, document)
+        vals = {
+            "backend_id": backend.id,
+            "flow": flow,
+            "direction": "outbound",
+            "idempotency_key": key,
+            "correlation_id": correlation_id,
+            "res_model": record._name if record else False,
+            "res_id": record.id if record else False,
+            "canonical_payload": document,
+            "document_schema": (document or {}).get("schema"),
+            "reference": (document or {}).get("reference")
+            or (record.display_name if record else False),
+            "content_hash": _hash_json(document),
+            "max_attempts": backend.max_attempts,
+            "parent_id": parent.id if parent else False,
+        }
+        message, created = self._create_once(vals)
+        if not created:
+            return message
+        if error is not None:
+            message._fail(error)
+        elif enqueue and backend._flow_mode(flow, "outbound") == "realtime":
+            message._enqueue()
+        return message
+
+    @api.model
+    def create_inbound(self, backend, flow, raw, *, headers=None, event_id=None, filename=None):
+        """Store an inbound exchange exactly as received, before any parsing, so nothing a
+        partner sent can be lost. Dedup on the partner's event id, else on the content hash.
+        Returns (message, created)."""
+        backend.ensure_one()
+        content_hash = hashlib.sha256(raw).hexdigest()
+        vals = {
+            "backend_id": backend.id,
+            "flow": flow,
+            "direction": "inbound",
+            "idempotency_key": event_id or content_hash,
+            "external_id": event_id or filename or False,
+            "wire_request": base64.b64encode(raw),
+            "wire_headers": headers or {},
+            "content_hash": content_hash,
+            "max_attempts": backend.max_attempts,
+            "state": "pending",
+        }
+        message, created = self._create_once(vals)
+        if created:
+            message._enqueue()
+        return message, created
+
+    @api.model
+    def _create_once(self, vals):
+        """Insert, or return the existing message with the same idempotency key. The unique
+        index decides, so two concurrent transactions can never both create it."""
+        domain = [
+            ("backend_id", "=", vals["backend_id"]),
+            ("direction", "=", vals["direction"]),
+            ("flow", "=", vals["flow"]),
+            ("idempotency_key", "=", vals["idempotency_key"]),
+        ]
+        existing = self.sudo().search(domain, limit=1)
+        if existing:
+            return existing, False
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                return self.sudo().create(vals), True
+        except psycopg2.errors.UniqueViolation:
+            existing = self.sudo().search(domain, limit=1)
+            if existing:
+                return existing, False
+            # Inserted by a transaction that committed after our snapshot: let the caller's
+            # transaction be retried (Odoo and queue_job retry serialization failures).
+            raise psycopg2.errors.SerializationFailure(
+                "logistics.message idempotency key inserted concurrently"
+            ) from None
+
+    # ------------------------------------------------------------------------------------------
+    # Queueing
+    # ------------------------------------------------------------------------------------------
+    def _enqueue(self, eta=None):
+        for message in self:
+            job = message.with_delay(
+                channel=message.backend_id.channel_name,
+                eta=timedelta(seconds=eta) if eta else None,
+                description=f"{message.name}: {message.flow} {message.direction}",
+                identity_key=f"logistics.message:{message.id}:{message.attempts}:{eta or ''}",
+                max_retries=0,
+            )._process()
+            message.write(
+                {
+                    "state": "queued" if not eta else message.state,
+                    "job_uuid": job.uuid if job else message.job_uuid,
+                    "queued_at": fields.Datetime.now(),
+                    "next_attempt_at": _eta_datetime(eta),
+                }
+            )
+
+    def _process(self):
+        """The job: one attempt at one message. It never raises for a classified error: the
+        outcome is written on the message in this job's transaction, and a retry is a new job
+        with an ETA, so attempts and errors are never lost in a rollback."""
+        self.ensure_one()
+        if self.state not in ("pending", "queued", "retry", "in_progress"):
+            return f"nothing to do: message is {self.state}"
+        backend = self.backend_id
+        wait = backend._breaker_wait_seconds()
+        if wait:
+            # The partner is down: postpone without burning an attempt.
+            self._enqueue(eta=wait)
+            return f"circuit breaker open: postponed {int(wait)}s"
+        previous_attempts = self._record_attempt_start()
+        self.write({"state": "in_progress", "attempts": self.attempts + 1})
+        try:
+            adapter = backend._get_adapter().with_context(
+                logistics_correlation_id=self.correlation_id
+            )
+            if self.direction == "outbound":
+                adapter._send(self, resend=bool(previous_attempts))
+            else:
+                documents = adapter._decode(self)
+                self._apply_documents(documents)
+        except TransientError as error:
+            backend._breaker_record_failure(error.message)
+            return self._schedule_retry(error)
+        except LogisticsError as error:
+            # The partner answered (it refused): it is up, whatever the breaker thought.
+            backend._breaker_record_success()
+            return self._fail(error)
+        backend._breaker_record_success()
+        self._mark_done()
+        return "done"
+
+    def _apply_documents(self, documents):
+        """Validate then apply each decoded canonical document, in order."""
+        applier = self.env["logistics.applier"]
+        for document in documents:
+            canonical.check(document)
+        for document in documents:
+            if len(documents) == 1:
+                self.write(
+                    {
+                        "canonical_payload": document,
+                        "document_schema": document.get("schema"),
+                        "reference": document.get("reference") or self.reference,
+                        "correlation_id": document.get("correlation_id") or self.correlation_id,
+                    }
+                )
+            applier._apply(self, document)
+
+    def _mark_done(self):
+        now = fields.Datetime.now()
+        self.write(
+            {
+                "state": "done",
+                "done_at": now,
+                "latency": (now - self.create_date).total_seconds(),
+                "error_class": False,
+                "error_message": False,
+                "next_attempt_at": False,
+            }
+        )
+        self.env["logistics.audit.log"].record(
+            "send" if self.direction == "outbound" else "receive",
+            self.env._("%(name)s %(flow)s done", name=self.name, flow=self.flow),
+            backend=self.backend_id,
+            message=self,
+            correlation_id=self.correlation_id,
+            details={"attempts": self.attempts, "external_id": self.external_id},
+        )
+
+    def _schedule_retry(self, error):
+        backend = self.backend_id
+        if self.attempts >= (self.max_attempts or backend.max_attempts):
+            return self._fail(error, dead=True)
+        delay = compute_backoff(
+            self.attempts,
+            backend.backoff_base,
+            backend.backoff_cap,
+            backend.backoff_jitter,
+            retry_after=error.retry_after,
+        )
+        self.write({"state": "retry", "error_class": "transient", "error_message": error.message})
+        self._enqueue(eta=delay)
+        return f"transient error, retry in {int(delay)}s: {error.message}"
+
+    def _fail(self, error, dead=False):
+        """Stop the message and give a person a work item that says what to fix."""
+        error_class = getattr(error, "error_class", "business")
+        if getattr(error, "mapping_type", None):
+            error_class = "mapping"
+        self.write(
+            {
+                "state": "dead" if dead else "failed",
+                "error_class": error_class,
+                "error_message": error.message,
+                "next_attempt_at": False,
+            }
+        )
+        if dead:
+            summary = self.env._(
+                "%(name)s gave up after %(attempts)s attempts",
+                name=self.name,
+                attempts=self.attempts,
+            )
+            description = self.env._(
+                "Every attempt failed; the last error was: %(error)s\nWhen the partner works "
+                "again, use Retry: the same message is sent with the same idempotency key.",
+                error=error.message,
+            )
+            exception_type = "service_unavailable"
+        else:
+            summary = self.env._("%(name)s failed: %(error)s", name=self.name, error=error.message)
+            description = error.message
+            errors = getattr(error, "errors", None)
+            if errors:
+                description += "\n" + "\n".join(f"- {line}" for line in errors)
+            exception_type = EXCEPTION_TYPE_BY_ERROR.get(error_class, "other")
+        self.env["logistics.exception"].raise_exception(
+            exception_type,
+            summary[:250],
+            description,
+            backend=self.backend_id,
+            message=self,
+            record=self._get_document(),
+            severity="high" if dead else None,
+            correlation_id=self.correlation_id,
+        )
+        return f"{self.state}: {error.message}"
+
+    def _record_attempt_start(self):
+        """Record the attempt in its own committed transaction before talking to the partner:
+        if this worker dies mid-call, the next attempt knows a request may have landed and asks
+        the partner first instead of sending a duplicate. Returns how many attempts came before."""
+        self.ensure_one()
+        previous = (
+            self.env["logistics.message.attempt"]
+            .sudo()
+            .search_count([("message_id", "=", self.id)])
+        )
+        job_uuid = self.env.context.get("job_uuid") or self.job_uuid
+        with autonomous_cursor(self.env) as side_cr:
+            side_cr.execute(
+                "INSERT INTO logistics_message_attempt (message_id, number, job_uuid, started_at,"
+                " create_date, write_date, create_uid, write_uid) VALUES "
+                "(%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC', "
+                "now() at time zone 'UTC', %s, %s) RETURNING id",
+                (self.id, previous + 1, job_uuid, self.env.uid, self.env.uid),
+            )
+            attempt_id = side_cr.fetchone()[0]
+        message = self
+
+        def finish():
+            with autonomous_cursor(message.env) as cr:
+                cr.execute(
+                    "UPDATE logistics_message_attempt SET finished_at = now() at time zone 'UTC',"
+                    " outcome = m.state, error_message = m.error_message "
+                    "FROM logistics_message m "
+                    "WHERE m.id = %s AND logistics_message_attempt.id = %s",
+                    (message.id, attempt_id),
+                )
+
+        self.env.cr.postcommit.add(finish)
+        return previous
+
+    def _store_exchange(self, exchange, secrets):
+        """Archive what went over the wire, secrets masked."""
+        if not exchange:
+            return
+        request = exchange.get("request") or {}
+        response = exchange.get("response") or {}
+        self.write(
+            {
+                "wire_request": _to_base64(mask_secrets(request.get("body"), secrets)),
+                "wire_response": _to_base64(mask_secrets(response.get("body"), secrets)),
+                "wire_headers": mask_mapping(
+                    mask_secrets(
+                        {
+                            "request": request.get("headers") or {},
+                            "response": response.get("headers") or {},
+                            "url": request.get("url"),
+                            "status": response.get("status"),
+                        },
+                        secrets,
+                    )
+                ),
+            }
+        )
+
+    # ------------------------------------------------------------------------------------------
+    # Manual actions (managers), each audited
+    # ------------------------------------------------------------------------------------------
+    def _check_manager(self):
+        if not self.env.user.has_group("logistics_connector_base.group_logistics_manager"):
+            raise UserError(self.env._("Only Logistics Managers can retry or replay messages."))
+
+    def action_retry(self):
+        """Try a failed or dead message again (same payload, same idempotency key)."""
+        self._check_manager()
+        retryable = self.filtered(lambda m: m.state in ("failed", "dead", "retry", "pending"))
+        if not retryable:
+            raise UserError(
+                self.env._("Only failed, dead, waiting or pending messages can be retried.")
+            )
+        for message in retryable:
+            message.write({"attempts": 0, "error_class": False, "error_message": False})
+            message._enqueue()
+            self.env["logistics.audit.log"].record(
+                "retry",
+                self.env._("%(name)s retried by hand", name=message.name),
+                backend=message.backend_id,
+                message=message,
+                correlation_id=message.correlation_id,
+            )
+        return True
+
+    def action_replay(self):
+        """Process a done message once more, with the exact stored payload and the same
+        idempotency key (the partner deduplicates; appliers are idempotent)."""
+        self._check_manager()
+        replayable = self.filtered(lambda m: m.state in ("done", "duplicate"))
+        if not replayable:
+            raise UserError(self.env._("Only done messages can be replayed; retry failed ones."))
+        for message in replayable:
+            message.write({"state": "queued", "attempts": 0})
+            message._enqueue()
+            self.env["logistics.audit.log"].record(
+                "replay",
+                self.env._("%(name)s replayed", name=message.name),
+                backend=message.backend_id,
+                message=message,
+                correlation_id=message.correlation_id,
+            )
+        return True
+
+    def action_cancel(self):
+        self._check_manager()
+        for message in self.filtered(lambda m: m.state in (*OPEN_STATES, "failed", "dead")):
+            message.write({"state": "cancelled", "next_attempt_at": False})
+            self.env["logistics.audit.log"].record(
+                "state_change",
+                self.env._("%(name)s cancelled", name=message.name),
+                backend=message.backend_id,
+                message=message,
+                correlation_id=message.correlation_id,
+            )
+        return True
+
+    def action_open_document(self):
+        self.ensure_one()
+        record = self._get_document()
+        if not record:
+            raise UserError(self.env._("This message is not linked to a document."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": record._name,
+            "res_id": record.id,
+            "view_mode": "form",
+        }
+
+    def action_view_correlated(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Story %(correlation)s", correlation=self.correlation_id),
+            "res_model": "logistics.message",
+            "view_mode": "list,form",
+            "domain": [("correlation_id", "=", self.correlation_id)],
+        }
+
+    def action_view_exceptions(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Exceptions"),
+            "res_model": "logistics.exception",
+            "view_mode": "list,form",
+            "domain": [("message_id", "=", self.id)],
+        }
+
+    def action_view_job(self):
+        self.ensure_one()
+        job = self.env["queue.job"].search([("uuid", "=", self.job_uuid)], limit=1)
+        if not job:
+            raise UserError(self.env._("The job of this message no longer exists."))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "queue.job",
+            "res_id": job.id,
+            "view_mode": "form",
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # Crons
+    # ------------------------------------------------------------------------------------------
+    @api.model
+    def _cron_recover_stuck(self, stuck_minutes=15):
+        """Re-enqueue messages whose job is gone, finished or stuck (a killed worker), so a
+        crash anywhere leaves a message that the next run picks up."""
+        limit = fields.Datetime.now() - timedelta(minutes=stuck_minutes)
+        candidates = self.sudo().search(
+            [("state", "in", ("queued", "in_progress", "retry")), ("write_date", "<", limit)]
+        )
+        jobs = {
+            job.uuid: job
+            for job in self.env["queue.job"]
+            .sudo()
+            .search([("uuid", "in", candidates.mapped("job_uuid"))])
+        }
+        recovered = self.browse()
+        for message in candidates:
+            job = jobs.get(message.job_uuid)
+            alive = job and (
+                job.state in ("pending", "enqueued", "wait_dependencies")
+                or (job.state == "started" and job.date_started and job.date_started > limit)
+            )
+            if alive:
+                continue
+            if job and job.state == "started":
+                job.write({"state": "failed", "exc_info": "Stuck: recovered by logistics cron"})
+            message._enqueue()
+            recovered |= message
+        if recovered:
+            _logger.info("Recovered %s stuck logistics messages", len(recovered))
+        return recovered
+
+    @api.model
+    def _cron_purge(self):
+        """Retention: drop wire payloads, then whole finished messages, by age."""
+        params = self.env["ir.config_parameter"].sudo()
+        payload_days = int(params.get_param("logistics_connector.payload_retention_days", 90))
+        message_days = int(params.get_param("logistics_connector.message_retention_days", 365))
+        now = fields.Datetime.now()
+        finished = ("done", "cancelled", "duplicate")
+        old_payloads = self.sudo().search(
+            [("state", "in", finished), ("create_date", "<", now - timedelta(days=payload_days))]
+        )
+        old_payloads.write(
+            {"wire_request": False, "wire_response": False, "canonical_payload": False}
+        )
+        old_messages = self.sudo().search(
+            [
+                ("state", "in", finished),
+                ("create_date", "<", now - timedelta(days=message_days)),
+                ("exception_ids", "=", False),
+            ]
+        )
+        count = len(old_messages)
+        old_messages.unlink()
+        return {"payloads_purged": len(old_payloads), "messages_deleted": count}
+
+    @api.model
+    def _cron_ack_overdue(self):
+        """Outbound messages whose acknowledgement is late get an ack_overdue exception."""
+        overdue = self.sudo().search(
+            [
+                ("direction", "=", "outbound"),
+                ("state", "=", "done"),
+                ("acknowledged", "=", False),
+                ("ack_due_at", "!=", False),
+                ("ack_due_at", "<", fields.Datetime.now()),
+            ]
+        )
+        for message in overdue:
+            self.env["logistics.exception"].raise_exception(
+                "ack_overdue",
+                self.env._("%(name)s: no acknowledgement from the partner", name=message.name),
+                self.env._(
+                    "The partner should have acknowledged %(name)s by %(due)s. Ask the partner "
+                    "whether they received it, then replay it or mark this exception resolved.",
+                    name=message.name,
+                    due=message.ack_due_at,
+                ),
+                backend=message.backend_id,
+                message=message,
+                record=message._get_document(),
+                correlation_id=message.correlation_id,
+            )
+        return overdue
+
+
+class LogisticsMessageAttempt(models.Model):
+    """One attempt at a message, written in its own transaction when it starts."""
+
+    _name = "logistics.message.attempt"
+    _description = "Logistics Message Attempt"
+    _order = "message_id, number"
+
+    message_id = fields.Many2one("logistics.message", required=True, ondelete="cascade", index=True)
+    number = fields.Integer(required=True)
+    job_uuid = fields.Char()
+    started_at = fields.Datetime()
+    finished_at = fields.Datetime()
+    outcome = fields.Char()
+    error_message = fields.Text()
+
+
+def new_correlation_id():
+    return uuid.uuid4().hex
+
+
+def _record_correlation_id(record):
+    if record is not None and hasattr(record, "_logistics_correlation"):
+        return record._logistics_correlation()
+    return None
+
+
+def _default_outbound_key(flow, record, document):
+    if record is not None:
+        return f"{flow}:{record._name}:{record.id}"
+    return f"{flow}:{_hash_json(document)}"
+
+
+def _hash_json(document):
+    if document is None:
+        return False
+    return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _eta_datetime(eta):
+    if not eta:
+        return False
+    return fields.Datetime.now() + timedelta(seconds=eta)
+
+
+def _to_base64(value):
+    if value is None or value is False or value == b"" or value == "":
+        return False
+    if isinstance(value, str):
+        value = value.encode()
+    elif not isinstance(value, bytes):
+        value = json.dumps(value, ensure_ascii=False, default=str).encode()
+    return base64.b64encode(value)
+
+
+def _bytes_to_text(value):
+    # Binary fields read back base64-encoded.
+    if not value:
+        return False
+    raw = base64.b64decode(value)
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        return f"<{len(raw)} bytes of binary data>"
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except ValueError:
+        return text

@@ -1,0 +1,233 @@
+from odoo import api, fields, models
+
+from ..lib.errors import BusinessError, ConfigurationError
+
+# Tracking statuses in the order a parcel lives them: a late event never moves a picking back.
+TRACKING_RANK = {
+    "label_created": 10,
+    "in_transit": 20,
+    "available_for_pickup": 30,
+    "out_for_delivery": 30,
+    "exception": 35,
+    "delivered": 100,
+    "returned": 100,
+    "cancelled": 100,
+}
+
+
+class LogisticsBuilder(models.AbstractModel):
+    """Builder registry: Odoo records -> canonical documents. One method per flow,
+    `_build_<flow>(record, backend)`; addons add flows by `_inherit` and a new method.
+    Builders never know a wire format."""
+
+    _name = "logistics.builder"
+    _description = "Logistics Document Builders"
+
+    @api.model
+    def _build(self, flow, record, backend):
+        method = getattr(self, f"_build_{flow}", None)
+        if method is None:
+            raise ConfigurationError(
+                self.env._("No builder knows how to make a %(flow)s document.", flow=flow)
+            )
+        return method(record, backend)
+
+    @api.model
+    def _address(self, partner):
+        partner = partner.commercial_partner_id if not partner.street else partner
+        missing = [
+            label
+            for label, value in (
+                (self.env._("street"), partner.street),
+                (self.env._("city"), partner.city),
+                (self.env._("country"), partner.country_id),
+            )
+            if not value
+        ]
+        if missing:
+            raise BusinessError(
+                self.env._(
+                    "The address of %(partner)s has no %(missing)s: complete the contact, then "
+                    "retry.",
+                    partner=partner.display_name,
+                    missing=", ".join(missing),
+                )
+            )
+        return {
+            "name": partner.name or partner.display_name,
+            "company": partner.commercial_company_name or None,
+            "street": partner.street,
+            "street2": partner.street2 or None,
+            "city": partner.city,
+            "state": partner.state_id.code or None,
+            "zip": partner.zip or None,
+            "country": partner.country_id.code,
+            "phone": partner.phone or None,
+            "email": partner.email or None,
+        }
+
+    @api.model
+    def _sku(self, product, backend):
+        """The partner's SKU: a product mapping, else the internal reference."""
+        if product.default_code:
+            return backend._map("product", product.default_code, default=product.default_code)
+        raise ConfigurationError(
+            self.env._(
+                "%(product)s has no Internal Reference and no SKU mapping for %(partner)s: set "
+                "its Internal Reference or add a Product mapping, then retry.",
+                product=product.display_name,
+                partner=backend.name,
+            )
+        )
+
+    @api.model
+    def _build_order_release(self, picking, backend):
+        """A delivery order released to a warehouse partner."""
+        picking.ensure_one()
+        warehouse = picking.picking_type_id.warehouse_id
+        moves = picking.move_ids.filtered(lambda m: m.state != "cancel" and m.product_uom_qty > 0)
+        if not moves:
+            raise BusinessError(
+                self.env._("%(picking)s has nothing to ship.", picking=picking.display_name)
+            )
+        document = {
+            "schema": "order_release/1",
+            "reference": picking.name,
+            "correlation_id": picking._logistics_correlation(),
+            "origin": picking.origin or None,
+            "warehouse_code": backend._map("warehouse", warehouse.code),
+            "ship_to": self._address(picking.partner_id),
+            "lines": [
+                {
+                    "line_ref": str(move.id),
+                    "sku": self._sku(move.product_id, backend),
+                    "description": move.product_id.display_name,
+                    "quantity": move.product_uom_qty,
+                    "uom": backend._map(
+                        "uom", move.product_uom.name, default=move.product_uom.name
+                    ),
+                }
+                for move in moves
+            ],
+        }
+        if picking.scheduled_date:
+            document["requested_ship_date"] = fields.Date.to_string(picking.scheduled_date.date())
+        carrier = picking._fields.get("carrier_id") and picking.carrier_id
+        if carrier:
+            document["carrier"] = {"service": backend._map("carrier_service", carrier.name)}
+        return document
+
+
+class LogisticsApplier(models.AbstractModel):
+    """Applier registry: canonical documents -> Odoo records, one `_apply_<schema name>`
+    method per document type. Appliers are idempotent and monotonic: applying the same document
+    twice, or an older one after a newer one, changes nothing."""
+
+    _name = "logistics.applier"
+    _description = "Logistics Document Appliers"
+
+    @api.model
+    def _apply(self, message, document):
+        name = document["schema"].split("/")[0]
+        method = getattr(self, f"_apply_{name}", None)
+        if method is None:
+            raise ConfigurationError(
+                self.env._(
+                    "Documents of type %(schema)s cannot be applied: install the addon that "
+                    "handles them.",
+                    schema=document["schema"],
+                )
+            )
+        return method(message, document)
+
+    @api.model
+    def _find_outbound(self, message, reference):
+        """The outbound message of the same partner whose document has this reference."""
+        return self.env["logistics.message"].search(
+            [
+                ("backend_id", "=", message.backend_id.id),
+                ("direction", "=", "outbound"),
+                "|",
+                ("external_id", "=", reference),
+                ("reference", "=", reference),
+            ],
+            limit=1,
+            order="id desc",
+        )
+
+    @api.model
+    def _apply_ack(self, message, document):
+        """A partner acknowledges one of our messages."""
+        original = self._find_outbound(message, document["acknowledged_reference"])
+        if not original:
+            raise BusinessError(
+                self.env._(
+                    "Acknowledgement for %(ref)s, but no message was sent with that reference.",
+                    ref=document["acknowledged_reference"],
+                )
+            )
+        message.write({"parent_id": original.id, "correlation_id": original.correlation_id})
+        values = {"acknowledged": True}
+        if document.get("partner_reference") and not original.external_id:
+            values["external_id"] = document["partner_reference"]
+        original.write(values)
+        if document["status"] != "accepted":
+            errors = "\n".join(
+                f"- {error.get('message') or error}" for error in document.get("errors") or []
+            )
+            self.env["logistics.exception"].raise_exception(
+                "partner_rejected",
+                self.env._(
+                    "%(partner)s %(status)s %(name)s",
+                    partner=original.backend_id.name,
+                    status=document["status"],
+                    name=original.name,
+                ),
+                self.env._("The partner reported:\n%(errors)s", errors=errors or "-"),
+                backend=original.backend_id,
+                message=original,
+                record=original._get_document(),
+                correlation_id=original.correlation_id,
+            )
+        return original
+
+    @api.model
+    def _apply_tracking_event(self, message, document):
+        """A parcel status: recorded on the picking that carries the tracking number, never
+        moving it backwards (a late "in transit" does not overwrite "delivered")."""
+        picking = self.env["stock.picking"].search(
+            [("logistics_tracking_ref", "=", document["tracking_number"])], limit=1
+        )
+        if not picking and document.get("shipment_reference"):
+            picking = self.env["stock.picking"].search(
+                [("name", "=", document["shipment_reference"])], limit=1
+            )
+        if not picking:
+            raise BusinessError(
+                self.env._(
+                    "No delivery order has the tracking number %(number)s.",
+                    number=document["tracking_number"],
+                )
+            )
+        message.write(
+            {
+                "res_model": "stock.picking",
+                "res_id": picking.id,
+                "correlation_id": picking._logistics_correlation(),
+            }
+        )
+        new_rank = TRACKING_RANK.get(document["status"], 0)
+        old_rank = TRACKING_RANK.get(picking.logistics_tracking_status or "", 0)
+        occurred_at = fields.Datetime.to_datetime(document["occurred_at"][:19].replace("T", " "))
+        newer = (
+            not picking.logistics_tracking_date or occurred_at >= picking.logistics_tracking_date
+        )
+        if new_rank > old_rank or (new_rank == old_rank and newer):
+            picking.write(
+                {
+                    "logistics_tracking_ref": document["tracking_number"],
+                    "logistics_tracking_status": document["status"],
+                    "logistics_tracking_date": occurred_at,
+                }
+            )
+        return picking

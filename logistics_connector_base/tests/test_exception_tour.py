@@ -1,0 +1,31 @@
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionTour(HttpCase):
+    def test_manager_walks_an_exception_from_new_to_resolved(self):
+        manager = new_test_user(
+            self.env,
+            login="lc_exc_tour_manager",
+            password="lc_exc_tour_manager",
+            groups="base.group_user,logistics_connector_base.group_logistics_manager",
+        )
+        backend = self.env["logistics.backend"].create({"name": "Tour 3PL", "code": "tour_3pl"})
+        exception = self.env["logistics.exception"].raise_exception(
+            "damaged_goods",
+            "Tour: pallet damaged at the 3PL",
+            "The 3PL received pallet 12 crushed. Claim the damage with the carrier, then resolve.",
+            backend=backend,
+        )
+        self.assertEqual(exception.state, "new")
+
+        self.start_tour("/odoo", "logistics_connector_exception_resolve", login=manager.login)
+
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(exception.resolution_reason, "Pallet re-packed by the 3PL and shipped.")
+        self.assertEqual(exception.resolved_by, manager)
+        audit = self.env["logistics.audit.log"].search(
+            [("res_model", "=", "logistics.exception"), ("res_id", "=", exception.id)]
+        )
+        self.assertEqual(audit.mapped("event"), ["resolve", "state_change"])
+        self.assertEqual(audit.user_id, manager)

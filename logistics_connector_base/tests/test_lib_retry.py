@@ -1,0 +1,83 @@
+"""Backoff timing and Retry-After parsing (pure functions)."""
+
+import random
+from datetime import datetime, timedelta, timezone
+
+from odoo.addons.logistics_connector_base.lib.retry import (
+    MAX_RETRY_AFTER,
+    compute_backoff,
+    parse_retry_after,
+)
+
+
+def test_backoff_doubles_from_base():
+    delays = [compute_backoff(attempt, base=10, cap=1000, jitter=0) for attempt in range(1, 6)]
+    assert delays == [10, 20, 40, 80, 160]
+
+
+def test_backoff_is_capped_and_survives_huge_attempts():
+    assert compute_backoff(8, base=10, cap=600, jitter=0) == 600
+    assert compute_backoff(10_000, base=10, cap=600, jitter=0) == 600
+
+
+def test_attempt_below_one_counts_as_first():
+    assert compute_backoff(0, base=5, cap=100, jitter=0) == 5
+    assert compute_backoff(-3, base=5, cap=100, jitter=0) == 5
+
+
+def test_jitter_spreads_within_ratio():
+    rng = random.Random(42)
+    delays = [compute_backoff(3, base=10, cap=1000, jitter=0.25, rng=rng) for _ in range(300)]
+    assert all(30 <= delay <= 50 for delay in delays)
+    # really spread on both sides of the nominal 40 s, not a constant
+    assert min(delays) < 35 < 45 < max(delays)
+
+
+def test_jitter_never_exceeds_cap():
+    rng = random.Random(7)
+    delays = [compute_backoff(12, base=10, cap=300, jitter=0.5, rng=rng) for _ in range(200)]
+    assert all(150 <= delay <= 300 for delay in delays)
+    assert min(delays) < 300
+
+
+def test_retry_after_wins_when_longer_even_above_cap():
+    assert compute_backoff(1, base=10, cap=60, jitter=0, retry_after=120) == 120
+    # a shorter Retry-After does not shorten our own backoff
+    assert compute_backoff(3, base=10, cap=600, jitter=0, retry_after=5) == 40
+
+
+def test_retry_after_is_limited_to_a_day():
+    delay = compute_backoff(1, base=10, cap=60, jitter=0, retry_after=90 * 24 * 3600)
+    assert delay == MAX_RETRY_AFTER == 86400
+
+
+def test_parse_delta_seconds():
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(" 0 ") == 0.0
+    assert parse_retry_after("1.5") == 1.5
+    assert parse_retry_after(b"30") == 30.0
+    # a negative wait means "now"
+    assert parse_retry_after("-5") == 0.0
+
+
+def test_parse_http_date():
+    now = datetime(2015, 10, 21, 7, 27, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now) == 60.0
+    # a naive "now" is read as UTC
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=now.replace(tzinfo=None)) == 60
+    # a date already past gives 0, not a negative wait
+    assert parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now=now) == 0.0
+
+
+def test_parse_http_date_against_the_clock():
+    when = datetime.now(timezone.utc) + timedelta(hours=1)
+    value = parse_retry_after(when.strftime("%a, %d %b %Y %H:%M:%S GMT"))
+    assert 3500 < value <= 3600
+
+
+def test_parse_unreadable_values():
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("") is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("nan") is None
+    assert parse_retry_after("Wed, 99 Foo 2015 07:28:00 GMT") is None

@@ -1,0 +1,278 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import UserError
+
+from .common import PARTNER_TOKEN, LogisticsCase
+
+
+class TestOutboundPipeline(LogisticsCase):
+    def test_order_release_goes_end_to_end_through_the_partner(self):
+        picking = self.make_picking(quantity=4)
+        message = self.release(picking)
+        self.assertEqual(message.state, "queued", "written and queued in the business transaction")
+        job = self.jobs_for(message)
+        self.assertEqual(len(job), 1)
+        self.assertEqual(job.channel, "root.logistics.sandbox_3pl")
+
+        self.run_jobs()
+
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempts, 1)
+        self.assertTrue(message.external_id, "the partner's id is kept")
+        [stored] = self.sandbox.documents("orders")
+        document = stored["data"]
+        self.assertEqual(document["reference"], picking.name)
+        self.assertEqual(document["warehouse_code"], "SBX-WH1", "the mapping was applied")
+        self.assertEqual(document["lines"][0]["sku"], "WIDGET-1")
+        self.assertEqual(document["lines"][0]["quantity"], 4)
+        post = next(r for r in self.sandbox.requests if r["method"] == "POST")
+        self.assertEqual(post["headers"]["X-Correlation-ID"], picking.logistics_correlation_id)
+        self.assertEqual(post["headers"]["Idempotency-Key"], message.idempotency_key)
+        self.assertEqual(message.correlation_id, picking.logistics_correlation_id)
+        self.assertEqual(picking.logistics_message_count, 1)
+        audit = self.env["logistics.audit.log"].search([("message_id", "=", message.id)])
+        self.assertIn("send", audit.mapped("event"))
+        self.assertEqual(set(audit.mapped("correlation_id")), {message.correlation_id})
+
+    def test_same_exchange_is_created_once(self):
+        picking = self.make_picking()
+        first = self.release(picking)
+        second = self.release(picking)
+        self.assertEqual(first, second)
+        self.assertEqual(len(self.jobs_for(first)), 1)
+
+    def test_transient_error_retries_with_backoff_then_succeeds(self):
+        self.sandbox.inject("status", status=503)
+        message = self.release()
+        self.run_jobs()
+        self.assertEqual(message.state, "retry")
+        self.assertEqual(message.attempts, 1)
+        self.assertEqual(message.error_class, "transient")
+        # backoff_base 10s without jitter: the first retry waits 10 seconds
+        delay = (message.next_attempt_at - fields.Datetime.now()).total_seconds()
+        self.assertTrue(8 <= delay <= 11, delay)
+        self.assertEqual(self.run_jobs(), [], "the retry waits for its ETA")
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempts, 2)
+        self.assertEqual(len(self.sandbox.documents("orders")), 1)
+        message.invalidate_recordset(["attempt_ids"])
+        self.assertEqual(len(message.attempt_ids), 2)
+
+    def test_retry_after_is_honoured(self):
+        self.sandbox.inject("rate_limit", retry_after=300)
+        message = self.release()
+        self.run_jobs()
+        self.assertEqual(message.state, "retry")
+        delay = (message.next_attempt_at - fields.Datetime.now()).total_seconds()
+        self.assertGreaterEqual(delay, 298, "Retry-After wins over the 10 s backoff")
+
+    def test_a_retry_asks_the_partner_before_sending_again(self):
+        # The partner stores the order, then the answer is lost (504).
+        self.sandbox.inject("accept_then_fail", method="POST")
+        message = self.release()
+        self.run_jobs()
+        self.assertEqual(message.state, "retry")
+        self.assertEqual(len(self.sandbox.documents("orders")), 1)
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(self.sandbox.documents("orders")), 1, "no duplicate order")
+        lookups = [r for r in self.sandbox.requests if r["method"] == "GET"]
+        self.assertEqual(lookups[0]["query"].get("reference"), message.reference)
+        self.assertTrue(message.external_id)
+
+    def test_business_rejection_fails_with_an_exception_saying_why(self):
+        self.sandbox.unknown_skus = {"WIDGET-1"}
+        message = self.release()
+        self.run_jobs()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_class, "business")
+        self.assertIn("unknown SKU WIDGET-1", message.error_message)
+        exception = message.exception_ids
+        self.assertEqual(exception.exception_type, "partner_rejected")
+        self.assertIn("unknown SKU WIDGET-1", exception.description)
+        self.assertEqual(
+            self.jobs_for(message).filtered(lambda j: j.state == "pending"), self.env["queue.job"]
+        )
+
+    def test_attempts_exhausted_make_a_dead_message(self):
+        self.backend.breaker_threshold = 100
+        self.sandbox.inject("status", count=10, status=502)
+        message = self.release()
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.attempts, 3)
+        self.assertEqual(message.exception_ids.severity, "high")
+        self.assertEqual(message.exception_ids.exception_type, "service_unavailable")
+
+    def test_missing_mapping_names_what_to_add(self):
+        other_warehouse = self.env["stock.warehouse"].create({"name": "North", "code": "NRTH"})
+        picking_type = other_warehouse.out_type_id
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": picking_type.id,
+                "partner_id": self.customer.id,
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Widget",
+                            "product_id": self.product.id,
+                            "product_uom_qty": 1,
+                            "product_uom": self.product.uom_id.id,
+                            "location_id": picking_type.default_location_src_id.id,
+                            "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+                        },
+                    )
+                ],
+            }
+        )
+        message = self.release(picking)
+        self.assertEqual(
+            message.state, "failed", "no job is queued for a message that cannot be built"
+        )
+        self.assertEqual(message.error_class, "mapping")
+        self.assertIn("No Warehouse mapping for the Odoo value 'NRTH'", message.error_message)
+        self.assertEqual(message.exception_ids.exception_type, "mapping_missing")
+
+    def test_invalid_document_is_refused_before_any_send(self):
+        message = self.env["logistics.message"].create_outbound(
+            self.backend,
+            "order_release",
+            document={"schema": "order_release/1", "reference": "X-1", "lines": []},
+        )
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_class, "validation")
+        self.assertIn("warehouse_code", message.exception_ids.description)
+        self.assertFalse(self.sandbox.requests)
+
+
+class TestCircuitBreaker(LogisticsCase):
+    def test_breaker_opens_postpones_without_burning_attempts_and_closes(self):
+        self.sandbox.inject("status", count=3, status=503)
+        messages = self.release() | self.release() | self.release()
+        self.run_jobs()
+        self.assertEqual(self.backend.breaker_state, "open")
+        self.assertEqual(set(messages.mapped("state")), {"retry"})
+        partner_down = self.env["logistics.exception"].search(
+            [("backend_id", "=", self.backend.id), ("exception_type", "=", "partner_down")]
+        )
+        self.assertEqual(len(partner_down), 1)
+
+        waiting = self.release()
+        self.run_jobs(ignore_eta=True, limit=1, only=waiting)
+        self.assertEqual(waiting.attempts, 0, "postponed while open: no attempt burnt")
+        self.assertIn(waiting.state, ("queued", "retry"))
+        self.assertTrue(waiting.next_attempt_at)
+
+        self.age_breaker(61)
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(self.backend.breaker_state, "closed", "the probe succeeded")
+        self.assertEqual(set((messages | waiting).mapped("state")), {"done"})
+
+    def test_failed_probe_reopens_the_breaker(self):
+        self.backend.breaker_threshold = 1
+        self.env.flush_all()
+        self.sandbox.inject("status", count=2, status=503)
+        message = self.release()
+        self.run_jobs()
+        self.assertEqual(self.backend.breaker_state, "open")
+        self.age_breaker(61)
+        self.assertEqual(self.backend._breaker_wait_seconds(), 0, "one probe may go")
+        self.assertEqual(self.backend.breaker_state, "half_open")
+        self.assertGreater(self.backend._breaker_wait_seconds(), 0, "a second worker waits")
+        self.backend._breaker_record_failure("still down")
+        self.assertEqual(self.backend.breaker_state, "open")
+        self.assertEqual(message.attempts, 1)
+
+
+class TestManualActions(LogisticsCase):
+    def test_retry_and_replay_are_for_managers_and_audited(self):
+        self.sandbox.unknown_skus = {"WIDGET-1"}
+        message = self.release()
+        self.run_jobs()
+        self.assertEqual(message.state, "failed")
+        with self.assertRaises(UserError):
+            message.with_user(self.user).action_retry()
+        self.sandbox.unknown_skus = set()
+        message.with_user(self.manager).action_retry()
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        message.with_user(self.manager).action_replay()
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(self.sandbox.documents("orders")), 1, "the partner deduplicated")
+        events = self.env["logistics.audit.log"].search([("message_id", "=", message.id)])
+        self.assertIn("retry", events.mapped("event"))
+        self.assertIn("replay", events.mapped("event"))
+        self.assertIn(self.manager, events.mapped("user_id"))
+
+    def test_bulk_retry(self):
+        self.sandbox.unknown_skus = {"WIDGET-1"}
+        messages = self.release() | self.release() | self.release()
+        self.run_jobs()
+        self.assertEqual(set(messages.mapped("state")), {"failed"})
+        self.sandbox.unknown_skus = set()
+        messages.with_user(self.manager).action_retry()
+        self.run_jobs()
+        self.assertEqual(set(messages.mapped("state")), {"done"})
+
+
+class TestRecoveryAndRetention(LogisticsCase):
+    def test_stuck_message_of_a_killed_worker_is_recovered(self):
+        message = self.release()
+        job = self.jobs_for(message)
+        # The worker took the job and died: queue_job says started, nothing finished.
+        job.write({"state": "started", "date_started": fields.Datetime.now() - timedelta(hours=1)})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_message SET state = 'in_progress', write_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(hours=1), message.id),
+        )
+        message.invalidate_recordset()
+        recovered = self.env["logistics.message"]._cron_recover_stuck()
+        self.assertIn(message, recovered)
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+
+    def test_live_messages_are_left_alone(self):
+        message = self.release()
+        self.assertFalse(self.env["logistics.message"]._cron_recover_stuck())
+        self.assertEqual(message.state, "queued")
+
+    def test_retention_purges_old_payloads_then_old_messages(self):
+        message = self.release()
+        self.run_jobs()
+        self.assertTrue(message.wire_request)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_message SET create_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(days=100), message.id),
+        )
+        message.invalidate_recordset()
+        result = self.env["logistics.message"]._cron_purge()
+        self.assertEqual(result["payloads_purged"], 1)
+        self.assertFalse(message.wire_request)
+        self.assertTrue(message.exists())
+        self.env.cr.execute(
+            "UPDATE logistics_message SET create_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(days=400), message.id),
+        )
+        message.invalidate_recordset()
+        self.env.flush_all()
+        self.env["logistics.message"]._cron_purge()
+        self.assertFalse(message.exists())
+
+
+class TestConnection(LogisticsCase):
+    def test_test_connection_reports_in_plain_words(self):
+        result = self.backend.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertIn("answered 200", result["params"]["message"])
+        self.backend.endpoint_ids.token = "wrong-token"
+        result = self.backend.action_test_connection()
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn("refused the credentials", result["params"]["message"])
+        self.assertNotIn(PARTNER_TOKEN, str(result))

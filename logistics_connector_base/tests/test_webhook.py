@@ -1,0 +1,201 @@
+import json
+import time
+from datetime import timedelta
+
+import requests
+
+from odoo import fields
+from odoo.addons.logistics_connector_base.lib import webhook_signature
+from odoo.tests import HttpCase, tagged
+from odoo.tools import config
+
+from .common import WEBHOOK_SECRET, LogisticsCase
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookIntake(LogisticsCase, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # The sandbox posts without a session: point Odoo's database selection at this one.
+        previous = config["dbfilter"]
+        config["dbfilter"] = f"^{cls.env.cr.dbname}$"
+        cls.addClassCleanup(config.__setitem__, "dbfilter", previous)
+
+    def setUp(self):
+        super().setUp()
+        self.url = f"{self.base_url()}/logistics/webhook/{self.backend.sudo().webhook_token}"
+
+    def tracking_event(
+        self, number="1Z999", status="in_transit", occurred_at="2026-11-20T10:00:00Z"
+    ):
+        return {
+            "schema": "tracking_event/1",
+            "tracking_number": number,
+            "status": status,
+            "occurred_at": occurred_at,
+        }
+
+    def inbound(self):
+        return self.env["logistics.message"].search(
+            [("backend_id", "=", self.backend.id), ("direction", "=", "inbound")]
+        )
+
+    def audit_rejections(self):
+        return self.env["logistics.audit.log"].search(
+            [("backend_id", "=", self.backend.id), ("event", "=", "webhook_rejected")]
+        )
+
+    def post_raw(self, body, headers):
+        return requests.post(self.url, data=body, headers=headers, timeout=10)
+
+    def signed_headers(self, body, msg_id="msg_raw_1", timestamp=None, secret=WEBHOOK_SECRET):
+        timestamp = int(timestamp if timestamp is not None else time.time())
+        return {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": webhook_signature.sign(secret, msg_id, timestamp, body),
+            "Content-Type": "application/json",
+        }
+
+    def test_signed_delivery_is_stored_raw_and_applied_by_its_job(self):
+        picking = self.make_picking()
+        picking.logistics_tracking_ref = "1Z999"
+        self.env.flush_all()
+        status, text = self.sandbox.send_webhook(
+            self.url, "tracking.updated", self.tracking_event(), msg_id="msg_ok_1"
+        )
+        self.assertEqual(status, 202, text)
+        message = self.inbound()
+        self.assertEqual(message.state, "queued")
+        self.assertEqual(message.external_id, "msg_ok_1")
+        self.assertEqual(json.loads(message._raw_payload())["data"]["tracking_number"], "1Z999")
+        self.assertNotIn(WEBHOOK_SECRET, json.dumps(message.wire_headers))
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.document_schema, "tracking_event/1")
+        self.assertEqual(picking.logistics_tracking_status, "in_transit")
+        self.assertEqual(message.correlation_id, picking.logistics_correlation_id)
+
+    def test_duplicate_delivery_gets_200_and_no_second_message(self):
+        data = self.tracking_event()
+        body = json.dumps({"type": "tracking.updated", "data": data}).encode()
+        headers = self.signed_headers(body, msg_id="msg_dup")
+        self.assertEqual(self.post_raw(body, headers).status_code, 202)
+        again = self.post_raw(body, headers)
+        self.assertEqual(again.status_code, 200)
+        self.assertIn("duplicate", again.json()["detail"])
+        self.assertEqual(len(self.inbound()), 1)
+
+    def test_seen_id_with_another_body_is_refused(self):
+        body = json.dumps({"type": "t", "data": self.tracking_event()}).encode()
+        self.assertEqual(self.post_raw(body, self.signed_headers(body, "msg_x")).status_code, 202)
+        other = json.dumps({"type": "t", "data": self.tracking_event(status="delivered")}).encode()
+        response = self.post_raw(other, self.signed_headers(other, "msg_x"))
+        self.assertEqual(response.status_code, 409)
+        self.assertEqual(len(self.inbound()), 1)
+        self.assertTrue(self.audit_rejections())
+
+    def test_bad_signature_is_401_and_audited(self):
+        status, text = self.sandbox.send_webhook(
+            self.url, "t", self.tracking_event(), secret=webhook_signature.generate_secret()
+        )
+        self.assertEqual(status, 401, text)
+        self.assertFalse(self.inbound())
+        rejection = self.audit_rejections()
+        self.assertEqual(len(rejection), 1)
+        self.assertIn("401", rejection.summary)
+
+    def test_tampered_body_is_401(self):
+        body = json.dumps({"type": "t", "data": self.tracking_event()}).encode()
+        headers = self.signed_headers(body)
+        response = self.post_raw(body.replace(b"in_transit", b"delivered"), headers)
+        self.assertEqual(response.status_code, 401)
+        self.assertFalse(self.inbound())
+
+    def test_timestamp_outside_the_window_is_401(self):
+        body = json.dumps({"type": "t", "data": self.tracking_event()}).encode()
+        for skew in (-301, 301):
+            response = self.post_raw(body, self.signed_headers(body, timestamp=time.time() + skew))
+            self.assertEqual(response.status_code, 401, skew)
+            self.assertIn("timestamp", response.json()["detail"])
+        self.assertFalse(self.inbound())
+
+    def test_missing_headers_are_400(self):
+        body = json.dumps({"type": "t", "data": self.tracking_event()}).encode()
+        response = self.post_raw(body, {"Content-Type": "application/json"})
+        self.assertEqual(response.status_code, 400)
+        self.assertTrue(response.json()["detail"])
+
+    def test_unknown_token_is_404(self):
+        status, _text = self.sandbox.send_webhook(
+            f"{self.base_url()}/logistics/webhook/no-such-token", "t", self.tracking_event()
+        )
+        self.assertEqual(status, 404)
+
+    def test_oversize_body_is_413(self):
+        self.backend.webhook_max_body_kb = 1
+        self.env.flush_all()
+        body = json.dumps({"type": "t", "data": {"pad": "x" * 4000}}).encode()
+        response = self.post_raw(body, self.signed_headers(body))
+        self.assertEqual(response.status_code, 413)
+        self.assertFalse(self.inbound())
+        self.assertTrue(self.audit_rejections())
+
+    def test_malformed_body_is_400_with_a_reason_and_audited(self):
+        body = b'{"type": "t", "data": {'
+        response = self.post_raw(body, self.signed_headers(body))
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("not valid JSON", response.json()["detail"])
+        self.assertTrue(self.audit_rejections())
+
+    def test_previous_secret_is_accepted_during_rotation_only(self):
+        self.backend.action_rotate_webhook_secret()
+        self.env.flush_all()
+        self.assertNotEqual(self.backend.sudo().webhook_secret, WEBHOOK_SECRET)
+        status, text = self.sandbox.send_webhook(
+            self.url, "t", self.tracking_event(), msg_id="during_grace"
+        )
+        self.assertEqual(status, 202, text)
+        self.backend.sudo().webhook_secret_previous_expiry = fields.Datetime.now() - timedelta(
+            seconds=1
+        )
+        self.env.flush_all()
+        status, _text = self.sandbox.send_webhook(
+            self.url, "t", self.tracking_event(), msg_id="after_grace"
+        )
+        self.assertEqual(status, 401)
+        status, text = self.sandbox.send_webhook(
+            self.url,
+            "t",
+            self.tracking_event(),
+            msg_id="new_secret",
+            secret=self.backend.sudo().webhook_secret,
+        )
+        self.assertEqual(status, 202, text)
+
+    def test_applier_is_monotonic(self):
+        picking = self.make_picking()
+        picking.logistics_tracking_ref = "1Z42"
+        self.env.flush_all()
+        for msg_id, event in (
+            ("e1", self.tracking_event("1Z42", "delivered", "2026-11-21T10:00:00Z")),
+            ("e2", self.tracking_event("1Z42", "in_transit", "2026-11-20T10:00:00Z")),
+        ):
+            status, text = self.sandbox.send_webhook(self.url, "t", event, msg_id=msg_id)
+            self.assertEqual(status, 202, text)
+        self.run_jobs()
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertEqual(picking.logistics_tracking_status, "delivered", "a late event never wins")
+
+    def test_invalid_document_fails_with_a_validation_exception(self):
+        status, text = self.sandbox.send_webhook(
+            self.url, "t", {"schema": "tracking_event/1", "status": "teleported"}, msg_id="bad"
+        )
+        self.assertEqual(status, 202, text)
+        self.run_jobs()
+        message = self.inbound()
+        self.assertEqual(message.state, "failed")
+        self.assertEqual(message.error_class, "validation")
+        self.assertEqual(message.exception_ids.exception_type, "validation_error")
+        self.assertTrue(message._raw_payload(), "the raw delivery is kept for replay")
