@@ -119,7 +119,9 @@ class LogisticsAuditLog(models.Model):
         ondelete="restrict",
         help="The user who acted, or the system user for crons and jobs.",
     )
-    event = fields.Selection(AUDIT_EVENTS, required=True, readonly=True, index=True)
+    event = fields.Selection(
+        AUDIT_EVENTS, required=True, readonly=True, index=True, help="What kind of act this was."
+    )
     backend_id = fields.Many2one(
         "logistics.backend",
         string="Partner",
@@ -152,7 +154,7 @@ class LogisticsAuditLog(models.Model):
     record_name = fields.Char(
         string="Document", readonly=True, help="Name of the record when the entry was written."
     )
-    summary = fields.Char(readonly=True, required=True)
+    summary = fields.Char(readonly=True, required=True, help="What happened, in one line.")
     details = fields.Text(
         readonly=True, help="Structured details (JSON). Secret-looking keys are redacted."
     )

@@ -1,7 +1,9 @@
+import hashlib
 import logging
 import os
 import re
 import secrets
+import threading
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -15,6 +17,8 @@ from ..lib.transports.sftp import SftpTransport
 from .db_tools import autonomous_cursor
 
 _logger = logging.getLogger(__name__)
+# Per worker thread: a requests session is not meant to be shared between threads.
+_thread_transports = threading.local()
 
 MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
 # Credential fields that may come from the server configuration or the environment instead of
@@ -353,8 +357,28 @@ class LogisticsBackend(models.Model):
         return [value for value in values if value]
 
     def _rest_transport(self):
+        """The partner's REST transport, kept per worker thread while the partner's
+        configuration is unchanged: its HTTP connections and OAuth2 token are reused."""
         self.ensure_one()
         endpoint = self._get_endpoint()
+        settings = (
+            self.api_version,
+            self.connect_timeout,
+            self.read_timeout,
+            self.rate_limit,
+            tuple(sorted(endpoint.items())),
+        )
+        key = (self.env.cr.dbname, self.id, hashlib.sha256(repr(settings).encode()).digest())
+        cache = _thread_transports.__dict__.setdefault("rest", {})
+        transport = cache.get(key)
+        if transport is None:
+            # Drop this partner's stale transports (older configuration) before adding.
+            for stale in [k for k in cache if k[:2] == key[:2]]:
+                cache.pop(stale).close()
+            transport = cache[key] = self._new_rest_transport(endpoint)
+        return transport
+
+    def _new_rest_transport(self, endpoint):
         kind = endpoint["auth_kind"]
         auth = {"kind": kind}
         if kind == "basic":
@@ -377,6 +401,7 @@ class LogisticsBackend(models.Model):
             timeout=(self.connect_timeout or 5.0, self.read_timeout or 30.0),
             default_headers=headers,
             max_requests_per_second=self.rate_limit or None,
+            secrets=self._secret_values(),
         )
 
     def _sftp_transport(self):

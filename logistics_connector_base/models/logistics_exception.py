@@ -213,6 +213,16 @@ class LogisticsException(models.Model):
             """
         )
 
+    def write(self, vals):
+        if vals.get("state") in CLOSED_STATES and not (vals.get("resolution_reason") or "").strip():
+            raise UserError(
+                self.env._(
+                    "Use Resolve or Ignore to close an exception: they ask for the reason, "
+                    "which tells the next person what was done."
+                )
+            )
+        return super().write(vals)
+
     # ------------------------------------------------------------------------------------------
     # Computed
     # ------------------------------------------------------------------------------------------
@@ -242,7 +252,7 @@ class LogisticsException(models.Model):
             end = exception.resolved_at if exception.state in CLOSED_STATES else now
             hours = max(((end or now) - start).total_seconds() / 3600.0, 0.0)
             exception.age_hours = hours
-            exception.age_display = _human_duration(hours)
+            exception.age_display = _human_duration(self.env, hours)
 
     @api.depends("state", "sla_deadline")
     def _compute_is_overdue(self):
@@ -706,11 +716,11 @@ class _ProbeInserted(Exception):
     """Internal: rolls back the savepoint of a dedup probe that inserted a row."""
 
 
-def _human_duration(hours):
+def _human_duration(env, hours):
     minutes = round(hours * 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return env._("%(minutes)s min", minutes=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d}"
+        return env._("%(hours)s h %(minutes)02d", hours=minutes // 60, minutes=minutes % 60)
     days, rest = divmod(minutes // 60, 24)
-    return f"{days} d {rest} h"
+    return env._("%(days)s d %(hours)s h", days=days, hours=rest)

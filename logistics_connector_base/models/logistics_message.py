@@ -36,6 +36,7 @@ FLOW_SELECTION = [
     ("file", "File Transfer"),
 ]
 OPEN_STATES = ("pending", "queued", "in_progress", "retry")
+MESSAGE_PREFIX = "LCM"
 # Which exception type a classified error opens.
 EXCEPTION_TYPE_BY_ERROR = {
     "business": "partner_rejected",
@@ -50,10 +51,11 @@ class LogisticsMessage(models.Model):
 
     _name = "logistics.message"
     _description = "Logistics Message"
-    _inherit = ["mail.thread"]
+    # No chatter: messages are high-volume records; people discuss on exceptions. The history
+    # of a message is its attempts and its audit entries.
     _order = "id desc"
 
-    name = fields.Char(required=True, readonly=True, copy=False, default="/", index="trigram")
+    name = fields.Char(compute="_compute_name", search="_search_name")
     backend_id = fields.Many2one(
         "logistics.backend", required=True, readonly=True, index=True, ondelete="restrict"
     )
@@ -78,8 +80,9 @@ class LogisticsMessage(models.Model):
         required=True,
         readonly=True,
         index=True,
-        tracking=True,
         copy=False,
+        help="State changes are recorded in the audit log and the attempts, not in the chatter: "
+        "a busy partner would flood it.",
     )
     correlation_id = fields.Char(
         readonly=True,
@@ -105,8 +108,10 @@ class LogisticsMessage(models.Model):
     document_schema = fields.Char(readonly=True, help="Canonical schema, e.g. order_release/1.")
     canonical_payload = fields.Json(readonly=True, copy=False)
     canonical_text = fields.Text(compute="_compute_payload_texts", string="Canonical Document")
-    wire_request = fields.Binary(attachment=True, readonly=True, copy=False)
-    wire_response = fields.Binary(attachment=True, readonly=True, copy=False)
+    # Stored in the row, not the filestore: the raw payload commits atomically with its message
+    # (a filestore write is not transactional) and intake costs one INSERT.
+    wire_request = fields.Binary(attachment=False, readonly=True, copy=False)
+    wire_response = fields.Binary(attachment=False, readonly=True, copy=False)
     wire_headers = fields.Json(readonly=True, copy=False, help="Headers, secrets masked.")
     wire_request_text = fields.Text(compute="_compute_payload_texts", string="Sent / Received")
     wire_response_text = fields.Text(compute="_compute_payload_texts", string="Answer")
@@ -153,12 +158,26 @@ class LogisticsMessage(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        sequence = self.env["ir.sequence"].sudo()
         for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = sequence.next_by_code("logistics.message") or "/"
             vals.setdefault("correlation_id", new_correlation_id())
         return super().create(vals_list)
+
+    # The name derives from the id: no sequence round-trip on the hot path (webhook intake).
+    def _compute_name(self):
+        for message in self:
+            message.name = f"{MESSAGE_PREFIX}{message.id:07d}" if message.id else "/"
+
+    def _search_name(self, operator, value):
+        if operator not in ("=", "ilike", "like", "!=", "not ilike", "in"):
+            return [("id", "=", 0)]
+        if operator == "in":
+            ids = [_id_from_name(item) for item in value]
+            return [("id", "in", [i for i in ids if i])]
+        message_id = _id_from_name(value)
+        positive = operator in ("=", "ilike", "like")
+        if not message_id:
+            return [("id", "=", 0)] if positive else []
+        return [("id", "=" if positive else "!=", message_id)]
 
     # ------------------------------------------------------------------------------------------
     # Computed
@@ -307,7 +326,10 @@ class LogisticsMessage(models.Model):
             return existing, False
         try:
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                return self.sudo().create(vals), True
+                quiet = self.sudo().with_context(
+                    mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
+                )
+                return self.sudo().browse(quiet.create(vals).id), True
         except psycopg2.errors.UniqueViolation:
             existing = self.sudo().search(domain, limit=1)
             if existing:
@@ -736,6 +758,11 @@ class LogisticsMessageAttempt(models.Model):
     finished_at = fields.Datetime()
     outcome = fields.Char()
     error_message = fields.Text()
+
+
+def _id_from_name(value):
+    digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+    return int(digits) if digits and len(digits) < 12 else 0
 
 
 def new_correlation_id():

@@ -263,6 +263,8 @@ class TestWorkingExceptions(ExceptionCase):
         self.assertEqual(exception.state, "in_progress")
         self.assertEqual(exception.user_id, self.colleague, "starting takes it")
 
+        with self.assertRaisesRegex(UserError, "Use Resolve or Ignore"):
+            as_user.write({"state": "resolved"})  # e.g. an inline edit, without a reason
         action = as_user.action_resolve()
         self.assertEqual(action["res_model"], "logistics.exception.resolve")
         with self.assertRaisesRegex(UserError, "Say why"):

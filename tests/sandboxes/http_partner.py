@@ -218,6 +218,8 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Answer at once: with Nagle on, small responses wait for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server_version = "LogisticsPartnerSandbox/1.0"
     # Idle keep-alive connections must not pin handler threads forever.
     timeout = 60

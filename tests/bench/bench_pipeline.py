@@ -1,0 +1,271 @@
+"""Benchmark: the outbound message pipeline and the webhook intake, each against a baseline
+measured in the same run on the same machine.
+
+- outbound: N order releases written as messages (outbox), then their queue_job jobs performed
+  one by one against the loopback partner sandbox, versus N bare POSTs of the same documents
+  to the same sandbox with one requests session (the network floor), and versus N no-op
+  queue_job jobs (the job machinery floor).
+- webhook intake: N signed deliveries to /logistics/webhook/<token> on a real Odoo HTTP server,
+  4 at a time, versus N requests to Odoo's bare /web/health route on the same server.
+
+Run by `scripts/bench`; nothing here asserts: it prints figures.
+"""
+
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from tests.sandboxes import GenericPartnerSandbox
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+N_MESSAGES = int(os.environ.get("LC_BENCH_MESSAGES", "300"))
+N_WEBHOOKS = int(os.environ.get("LC_BENCH_WEBHOOKS", "400"))
+HTTP_PORT = int(os.environ.get("LC_BENCH_HTTP_PORT", "8469"))
+TOKEN = "bench-token-5f1c"
+SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci10aGUtbG9naXN0aWNzLXN1aXRl"
+
+
+def rate(count, seconds):
+    return count / seconds if seconds else float("inf")
+
+
+def report(title, rows, baseline_key):
+    base = rows[baseline_key]
+    print(f"\n{title}")
+    print(f"  {'scenario':<44} {'per second':>12} {'ms each':>9} {'vs baseline':>12}")
+    for name, per_second in rows.items():
+        ratio = per_second / base if base else float("nan")
+        print(f"  {name:<44} {per_second:>12.1f} {1000 / per_second:>9.2f} {ratio:>11.2f}x")
+
+
+def document(index):
+    return {
+        "schema": "order_release/1",
+        "reference": f"BENCH-{uuid.uuid4().hex[:8]}-{index}",
+        "warehouse_code": "BENCH-WH",
+        "ship_to": {"name": "Bench", "street": "1 Loop", "city": "Local", "country": "US"},
+        "lines": [{"line_ref": "1", "sku": "SKU-1", "quantity": 1, "uom": "EA"}],
+    }
+
+
+def perform_pending_jobs(env, channel, commit=False):
+    """Perform the channel's jobs as the runner would: one transaction (and commit) each."""
+    from odoo.addons.queue_job.job import Job
+
+    done = 0
+    while True:
+        uuids = (
+            env["queue.job"]
+            .search([("state", "=", "pending"), ("channel", "=", channel)], limit=200, order="id")
+            .mapped("uuid")
+        )
+        if not uuids:
+            return done
+        for job_uuid in uuids:
+            job = Job.load(env, job_uuid)
+            job.set_started()
+            job.perform()
+            job.set_done()
+            job.store()
+            if commit:
+                env.cr.commit()
+            done += 1
+
+
+def make_backend(env, sandbox, code):
+    return env["logistics.backend"].create(
+        {
+            "name": f"Bench partner {code}",
+            "code": code,
+            "adapter": "generic_rest",
+            "webhook_secret": SECRET,
+            "endpoint_ids": [
+                (0, 0, {"environment": "test", "base_url": sandbox.base_url, "auth_kind": "none"})
+            ],
+        }
+    )
+
+
+def bench_outbound(registry, sandbox):
+    rows = {}
+    session = requests.Session()
+    docs = [document(i) for i in range(N_MESSAGES)]
+    start = time.perf_counter()
+    for doc in docs:
+        session.post(f"{sandbox.base_url}/api/v1/orders", json=doc, timeout=10).raise_for_status()
+    rows["baseline: bare POST to the sandbox"] = rate(N_MESSAGES, time.perf_counter() - start)
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        # queue_job floor: the same number of jobs that do nothing but exist.
+        partner = env["res.partner"].browse(env.ref("base.partner_admin").id)
+        for _ in range(N_MESSAGES):
+            partner.with_delay(channel="root.bench_noop").exists()
+        start = time.perf_counter()
+        performed = perform_pending_jobs(env, "root.bench_noop")
+        rows["baseline: no-op queue_job job"] = rate(performed, time.perf_counter() - start)
+        cr.rollback()
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        backend = make_backend(env, sandbox, f"bench_{uuid.uuid4().hex[:6]}")
+        cr.commit()
+        messages = env["logistics.message"]
+        docs = [document(i) for i in range(N_MESSAGES)]
+        start = time.perf_counter()
+        for doc in docs:
+            messages |= messages.create_outbound(backend, "order_release", document=doc)
+            # one business transaction per message, as when pickings are released one by one
+            cr.commit()
+        outbox_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        performed = perform_pending_jobs(env, backend.channel_name, commit=True)
+        send_seconds = time.perf_counter() - start
+        messages.invalidate_recordset()
+        done = len(messages.filtered(lambda m: m.state == "done"))
+        latencies = [m.latency for m in messages if m.latency]
+        rows["outbox: create message + job (1 commit each)"] = rate(N_MESSAGES, outbox_seconds)
+        rows["pipeline: job -> adapter -> sandbox -> done"] = rate(performed, send_seconds)
+        rows["pipeline end to end (outbox + send)"] = rate(
+            N_MESSAGES, outbox_seconds + send_seconds
+        )
+        cr.execute("DELETE FROM queue_job WHERE channel = %s", (backend.channel_name,))
+        cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend.id,))
+        backend.active = False
+    report(f"Outbound, {N_MESSAGES} order releases", rows, "baseline: bare POST to the sandbox")
+    print(f"  messages done: {done}/{N_MESSAGES}")
+    if latencies:
+        median = statistics.median(latencies)
+        print(f"  median creation->done latency, single worker draining after: {median:.2f} s")
+
+
+def start_odoo(dbname):
+    env = dict(os.environ, ODOO_QUEUE_JOB_PORT=str(HTTP_PORT))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO_ROOT / ".venv" / "bin" / "odoo"),
+            "-c",
+            os.environ["LC_ODOO_CONF"],
+            "-d",
+            dbname,
+            f"--db-filter=^{dbname}$",
+            f"--http-port={HTTP_PORT}",
+            f"--gevent-port={HTTP_PORT + 3}",
+            "--workers=2",
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            "--load=base,web",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(120):
+        try:
+            requests.get(f"http://127.0.0.1:{HTTP_PORT}/web/health", timeout=2)
+            return process
+        except requests.RequestException:
+            time.sleep(0.5)
+    process.kill()
+    raise SystemExit("Odoo did not start for the webhook benchmark")
+
+
+def fire(urls_and_payloads, workers=4):
+    session = requests.Session()
+
+    def one(item):
+        url, body, headers = item
+        return session.post(url, data=body, headers=headers, timeout=30).status_code
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        statuses = list(pool.map(one, urls_and_payloads))
+    return time.perf_counter() - start, statuses
+
+
+def bench_webhooks(registry, dbname):
+    from odoo.addons.logistics_connector_base.lib import webhook_signature
+
+    code = f"bench_wh_{uuid.uuid4().hex[:6]}"
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        with GenericPartnerSandbox() as sandbox:
+            backend = make_backend(env, sandbox, code)
+        backend.sudo().webhook_token = f"{TOKEN}-{code}"
+        backend_id = backend.id
+    process = start_odoo(dbname)
+    try:
+        base = f"http://127.0.0.1:{HTTP_PORT}"
+        health = [(f"{base}/web/health", b"", {})] * N_WEBHOOKS
+        session = requests.Session()
+        start = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: session.get(f"{base}/web/health", timeout=30), health))
+        health_seconds = time.perf_counter() - start
+        deliveries = []
+        for index in range(N_WEBHOOKS):
+            body = json.dumps(
+                {
+                    "type": "tracking.updated",
+                    "data": {
+                        "schema": "tracking_event/1",
+                        "tracking_number": f"BENCH{index}",
+                        "status": "in_transit",
+                        "occurred_at": "2026-11-20T10:00:00Z",
+                    },
+                }
+            ).encode()
+            msg_id = f"bench-{uuid.uuid4().hex}"
+            headers = webhook_signature.build_headers(SECRET, msg_id, body)
+            headers["Content-Type"] = "application/json"
+            deliveries.append((f"{base}/logistics/webhook/{TOKEN}-{code}", body, headers))
+        intake_seconds, statuses = fire(deliveries)
+        duplicate_seconds, duplicate_statuses = fire(deliveries)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        with registry.cursor() as cr:
+            cr.execute("DELETE FROM queue_job WHERE channel = %s", (f"root.logistics.{code}",))
+            cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend_id,))
+            cr.execute("UPDATE logistics_backend SET active = false WHERE id = %s", (backend_id,))
+    rows = {
+        "baseline: GET /web/health (bare route)": rate(N_WEBHOOKS, health_seconds),
+        "webhook intake: verify + store raw + enqueue": rate(N_WEBHOOKS, intake_seconds),
+        "webhook redelivery: verify + dedup (200)": rate(N_WEBHOOKS, duplicate_seconds),
+    }
+    report(
+        f"Webhook intake, {N_WEBHOOKS} signed deliveries, 4 concurrent clients, 2 workers",
+        rows,
+        "baseline: GET /web/health (bare route)",
+    )
+    print(
+        f"  answers: first delivery {sorted(set(statuses))}, "
+        f"redelivery {sorted(set(duplicate_statuses))}"
+    )
+
+
+def main():
+    odoo.tools.config.parse_config(["-c", os.environ["LC_ODOO_CONF"], "--log-level=warn"])
+    logging.getLogger("tests.sandboxes").setLevel(logging.WARNING)
+    dbname = os.environ["LC_BENCH_DB"]
+    registry = Registry(dbname)
+    with GenericPartnerSandbox() as sandbox:
+        bench_outbound(registry, sandbox)
+    bench_webhooks(registry, dbname)
+
+
+if __name__ == "__main__":
+    main()
