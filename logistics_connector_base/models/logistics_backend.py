@@ -149,7 +149,6 @@ class LogisticsBackend(models.Model):
     )
     # Circuit breaker (state shared by all workers through the database)
     breaker_threshold = fields.Integer(
-        string="Breaker Threshold",
         default=5,
         help="Consecutive transient failures that open the circuit breaker.",
     )
@@ -687,7 +686,6 @@ class LogisticsBackend(models.Model):
                     "history and audit trail stay readable."
                 )
             )
-        return super().unlink()
 
 
 class LogisticsBackendEndpoint(models.Model):

@@ -16,6 +16,7 @@ from odoo.tests import get_db_name
 
 class TestConcurrentWorkers(unittest.TestCase):
     def setUp(self):
+        super().setUp()
         self.registry = Registry(get_db_name())
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
