@@ -85,6 +85,8 @@ require_setup() {
     [ -x "$VENV_DIR/bin/python" ] && [ -f "$ODOO_CONF" ] || die "The project is not set up: run scripts/setup first."
 }
 
+# A plain command (not a function), so that `"${ODOO_CMD[@]}" ... &` gives the PID of Odoo itself.
+ODOO_CMD=("$VENV_DIR/bin/python" "$VENV_DIR/bin/odoo" -c "$ODOO_CONF")
 odoo_bin() {
-    "$VENV_DIR/bin/python" "$VENV_DIR/bin/odoo" -c "$ODOO_CONF" "$@"
+    "${ODOO_CMD[@]}" "$@"
 }

@@ -4,19 +4,22 @@ Every entry carries the SHA-256 hash of its own content and of the previous entr
 company, so changing, removing or re-ordering an entry after the fact - even directly in SQL -
 breaks the chain, and "Verify chain" names the first broken link.
 
-Concurrency: Odoo transactions run in REPEATABLE READ. Locking the last entry (``FOR UPDATE``)
-or an advisory lock is not enough there: the waiting transaction still reads its old snapshot
-and would fork the chain. Each append therefore *updates* the company's chain head row
-(``logistics.audit.chain``); a concurrent appender gets a real PostgreSQL serialization failure,
-which Odoo's request loop and queue_job retry, and the chain stays linear.
+Concurrency: appending must never make busy workers wait for each other, so an entry is
+inserted *unsealed* (no position, no hash) in the business transaction - a plain INSERT. Right
+after that transaction commits, a short transaction of its own (READ COMMITTED, so it always
+sees the latest head) locks the company's chain head (``logistics.audit.chain``) and seals every
+committed unsealed entry in id order: position, previous hash, hash. An entry whose transaction
+rolled back never existed; one whose sealing was interrupted is sealed by the next seal, by the
+sealing cron, or before any verification or purge.
 """
 
 import hashlib
 import json
 from datetime import datetime, timedelta
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.modules.registry import Registry
 
 from ..lib.masking import mask_mapping
 
@@ -159,7 +162,10 @@ class LogisticsAuditLog(models.Model):
         readonly=True, help="Structured details (JSON). Secret-looking keys are redacted."
     )
     sequence = fields.Integer(
-        readonly=True, required=True, help="Position of the entry in its company's chain."
+        readonly=True,
+        index=True,
+        help="Position of the entry in its company's chain; empty for the few seconds until the "
+        "entry is sealed, right after its transaction commits.",
     )
     prev_hash = fields.Char(
         string="Previous Hash", readonly=True, help="Hash of the previous entry of the chain."
@@ -302,36 +308,86 @@ class LogisticsAuditLog(models.Model):
 
     @api.model
     def _append(self, values):
-        """Link ``values`` to the head of its company's chain and insert it."""
-        sequence, prev_hash = self._chain_advance(values["company_id"])
-        values.update(sequence=sequence, prev_hash=prev_hash)
-        values["entry_hash"] = entry_hash(values)
+        """Insert the entry unsealed and have it sealed once this transaction commits."""
         # create_date is set by the ORM to the same transaction timestamp (cr.now()).
         create_values = {key: value for key, value in values.items() if key != "create_date"}
         entry = self.sudo().with_context(**{APPEND_FLAG: True}).create(create_values)
-        self.env.cr.execute(
-            "UPDATE logistics_audit_chain SET last_hash = %s WHERE company_id = %s",
-            (values["entry_hash"], values["company_id"]),
-        )
+        self._schedule_seal(values["company_id"])
         return entry.with_env(self.env)
 
+    def _schedule_seal(self, company_id):
+        postcommit = self.env.cr.postcommit
+        companies = postcommit.data.setdefault("logistics_audit_seal", set())
+        if not companies:
+            dbname = self.env.cr.dbname
+
+            def seal():
+                registry = Registry(dbname)
+                with registry.cursor() as cr:
+                    # READ COMMITTED: after waiting for the head lock, read the latest head.
+                    cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    for company in sorted(companies):
+                        env["logistics.audit.log"]._seal_pending(company)
+
+            postcommit.add(seal)
+        companies.add(company_id)
+
     @api.model
-    def _chain_advance(self, company_id):
-        """Take the next position of the company's chain. The UPDATE locks the head row until
-        commit; in REPEATABLE READ a concurrent appender fails with a serialization error
-        (retried by Odoo) instead of reading a stale head and forking the chain."""
+    def _seal_pending(self, company_id):
+        """Give every committed unsealed entry of the company its position and hashes, in id
+        order, under the lock of the company's chain head. Returns how many were sealed."""
         cr = self.env.cr
+        self.env.flush_all()
         cr.execute(
             "INSERT INTO logistics_audit_chain (company_id, last_sequence, last_hash) "
             "VALUES (%s, 0, %s) ON CONFLICT (company_id) DO NOTHING",
             (company_id, GENESIS_HASH),
         )
         cr.execute(
-            "UPDATE logistics_audit_chain SET last_sequence = last_sequence + 1 "
-            "WHERE company_id = %s RETURNING last_sequence, last_hash",
+            "SELECT last_sequence, last_hash FROM logistics_audit_chain "
+            "WHERE company_id = %s FOR UPDATE",
             (company_id,),
         )
-        return cr.fetchone()
+        sequence, last_hash = cr.fetchone()
+        cr.execute(
+            """
+            SELECT id, company_id, create_date, user_id, event, backend_ref, message_ref,
+                   correlation_id, res_model, res_id, record_name, summary, details
+              FROM logistics_audit_log
+             WHERE company_id = %s AND sequence IS NULL
+          ORDER BY id
+               FOR UPDATE
+            """,
+            (company_id,),
+        )
+        rows = cr.dictfetchall()
+        for row in rows:
+            sequence += 1
+            row.update(sequence=sequence, prev_hash=last_hash)
+            last_hash = entry_hash(row)
+            cr.execute(
+                "UPDATE logistics_audit_log SET sequence = %s, prev_hash = %s, entry_hash = %s "
+                "WHERE id = %s",
+                (sequence, row["prev_hash"], last_hash, row["id"]),
+            )
+        if rows:
+            cr.execute(
+                "UPDATE logistics_audit_chain SET last_sequence = %s, last_hash = %s "
+                "WHERE company_id = %s",
+                (sequence, last_hash, company_id),
+            )
+            self.invalidate_model(["sequence", "prev_hash", "entry_hash"])
+        return len(rows)
+
+    @api.model
+    def _cron_seal_pending(self):
+        """Seal what an interrupted post-commit sealing left behind."""
+        self.env.cr.execute(
+            "SELECT DISTINCT company_id FROM logistics_audit_log WHERE sequence IS NULL"
+        )
+        for (company_id,) in self.env.cr.fetchall():
+            self._seal_pending(company_id)
 
     # ------------------------------------------------------------------------------------------
     # Verification
@@ -367,7 +423,7 @@ class LogisticsAuditLog(models.Model):
         """Walk the company's chain in order. Returns a dict: ok, count, entry_id, sequence,
         reason and a plain-words message naming the first broken link."""
         cr = self.env.cr
-        self.env.flush_all()
+        self._seal_pending(company.id)
         cr.execute(
             "SELECT last_sequence, last_hash FROM logistics_audit_chain WHERE company_id = %s",
             (company.id,),
@@ -519,9 +575,10 @@ class LogisticsAuditLog(models.Model):
         company_ids = [row[0] for row in cr.fetchall()]
         removed = 0
         for company in self.env["res.company"].sudo().browse(company_ids):
-            # Lock the chain first: nothing is appended while we cut.
+            # Seal first (this locks the chain head): nothing is sealed while we cut.
+            self._seal_pending(company.id)
             cr.execute(
-                "SELECT last_sequence FROM logistics_audit_chain WHERE company_id = %s FOR UPDATE",
+                "SELECT last_sequence FROM logistics_audit_chain WHERE company_id = %s",
                 (company.id,),
             )
             head = cr.fetchone()

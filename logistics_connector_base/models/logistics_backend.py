@@ -674,7 +674,8 @@ class LogisticsBackend(models.Model):
             self, mapping_type, partner_value, "partner"
         )
 
-    def unlink(self):
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_messages(self):
         if (
             self.env["logistics.message"]
             .sudo()

@@ -7,6 +7,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger, plaintext2html
 
+from .db_tools import probe_unique_conflict
+
 _logger = logging.getLogger(__name__)
 
 EXCEPTION_TYPES = [
@@ -459,33 +461,21 @@ class LogisticsException(models.Model):
         existing = self._find_open(company, values["dedup_key"])
         if existing:
             return existing
-        try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
-                # Conflicts with the invisible committed row -> SerializationFailure (40001).
-                self.env.cr.execute(
-                    """
-                    INSERT INTO logistics_exception
-                           (name, exception_type, severity, state, company_id, dedup_key,
-                            occurrence_count)
-                    VALUES (%s, %s, %s, 'new', %s, %s, 1)
-                    ON CONFLICT (company_id, dedup_key)
-                     WHERE dedup_key IS NOT NULL AND state IN ('new', 'in_progress')
-                    DO NOTHING
-                    RETURNING id
-                    """,
-                    (
-                        values["name"],
-                        values["exception_type"],
-                        values["severity"],
-                        values["company_id"],
-                        values["dedup_key"],
-                    ),
-                )
-                if self.env.cr.fetchone():
-                    # The other transaction rolled back after all: undo this probe row.
-                    raise _ProbeInserted()
-        except _ProbeInserted:
-            return self.browse()
+        probe_unique_conflict(
+            self.env.cr,
+            "logistics_exception",
+            {
+                "name": values["name"],
+                "exception_type": values["exception_type"],
+                "severity": values["severity"],
+                "state": "new",
+                "company_id": values["company_id"],
+                "dedup_key": values["dedup_key"],
+                "occurrence_count": 1,
+            },
+            ["company_id", "dedup_key"],
+            "dedup_key IS NOT NULL AND state IN ('new', 'in_progress')",
+        )
         return self._find_open(company, values["dedup_key"])
 
     def _notify_assignee(self):
@@ -710,10 +700,6 @@ class LogisticsException(models.Model):
         if exceptions:
             exceptions._close("resolved", reason)
         return exceptions
-
-
-class _ProbeInserted(Exception):
-    """Internal: rolls back the savepoint of a dedup probe that inserted a row."""
 
 
 def _human_duration(env, hours):

@@ -19,7 +19,7 @@ from ..lib.errors import (
 )
 from ..lib.masking import mask_mapping, mask_secrets
 from ..lib.retry import compute_backoff
-from .db_tools import autonomous_cursor
+from .db_tools import autonomous_cursor, probe_unique_conflict
 
 _logger = logging.getLogger(__name__)
 
@@ -334,11 +334,18 @@ class LogisticsMessage(models.Model):
             existing = self.sudo().search(domain, limit=1)
             if existing:
                 return existing, False
-            # Inserted by a transaction that committed after our snapshot: let the caller's
-            # transaction be retried (Odoo and queue_job retry serialization failures).
-            raise psycopg2.errors.SerializationFailure(
-                "logistics.message idempotency key inserted concurrently"
-            ) from None
+            # Committed by another transaction after our snapshot: the probe turns this into a
+            # serialization failure, retried by Odoo and queue_job with a snapshot that sees it.
+            key = {field: vals[field] for field in ("backend_id", "direction", "flow")}
+            key["idempotency_key"] = vals["idempotency_key"]
+            if probe_unique_conflict(
+                self.env.cr,
+                "logistics_message",
+                {**key, "state": "pending"},
+                ["backend_id", "direction", "flow", "idempotency_key"],
+            ):
+                return self._create_once(vals)  # the other transaction rolled back
+            return self.sudo().search(domain, limit=1), False
 
     # ------------------------------------------------------------------------------------------
     # Queueing
@@ -414,6 +421,11 @@ class LogisticsMessage(models.Model):
             applier._apply(self, document)
 
     def _mark_done(self):
+        # A message that got through after a failure closes the exceptions it had opened.
+        if self.exception_ids:
+            self.env["logistics.exception"]._resolve_for_messages(
+                self, self.env._("%(name)s went through on a later attempt.", name=self.name)
+            )
         now = fields.Datetime.now()
         self.write(
             {
@@ -712,7 +724,14 @@ class LogisticsMessage(models.Model):
         )
         count = len(old_messages)
         old_messages.unlink()
-        return {"payloads_purged": len(old_payloads), "messages_deleted": count}
+        # The audit trail is kept longer than the messages it speaks of.
+        audit_days = int(params.get_param("logistics_connector.audit_retention_days", 2555))
+        audit_purged = self.env["logistics.audit.log"]._purge_older_than(max(audit_days, 1))
+        return {
+            "payloads_purged": len(old_payloads),
+            "messages_deleted": count,
+            "audit_entries_purged": audit_purged,
+        }
 
     @api.model
     def _cron_ack_overdue(self):

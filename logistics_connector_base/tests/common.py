@@ -174,3 +174,26 @@ class LogisticsCase(LogisticsJobsMixin, TransactionCase):
             (timedelta(seconds=seconds), self.backend.id),
         )
         self.backend.invalidate_recordset()
+
+
+class CommittedWorkMixin:
+    """For tests whose workers really commit: remember the main company's audit chain head and
+    put it back after deleting the test's entries, so the shared database's chain stays whole."""
+
+    def save_audit_head(self, cr, company_id):
+        cr.execute(
+            "SELECT last_sequence, last_hash FROM logistics_audit_chain WHERE company_id = %s",
+            (company_id,),
+        )
+        self._saved_audit_head = (company_id, cr.fetchone())
+
+    def restore_audit_head(self, cr):
+        company_id, head = self._saved_audit_head
+        if head:
+            cr.execute(
+                "UPDATE logistics_audit_chain SET last_sequence = %s, last_hash = %s "
+                "WHERE company_id = %s",
+                (*head, company_id),
+            )
+        else:
+            cr.execute("DELETE FROM logistics_audit_chain WHERE company_id = %s", (company_id,))

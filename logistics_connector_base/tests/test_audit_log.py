@@ -2,15 +2,13 @@ import json
 import unittest
 from datetime import timedelta
 
-import psycopg2
-
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.registry import Registry
 from odoo.tests import TransactionCase, get_db_name, new_test_user
-from odoo.tools import mute_logger
 
 from ..models.logistics_audit_log import GENESIS_HASH, entry_hash
+from .common import CommittedWorkMixin
 
 
 class AuditCase(TransactionCase):
@@ -39,6 +37,8 @@ class AuditCase(TransactionCase):
         cls.Audit = cls.env["logistics.audit.log"]
 
     def entries(self, company):
+        """The company's chain, sealed (as it is right after each commit in production)."""
+        self.Audit._seal_pending(company.id)
         return self.Audit.search([("company_id", "=", company.id)], order="sequence")
 
     def tamper(self, sql, params):
@@ -365,7 +365,7 @@ class TestAuditedConfiguration(AuditCase):
         self.assertEqual((change["old"], change["new"]), ("P-WH-1", "P-WH-2"))
 
 
-class TestAuditConcurrentAppends(unittest.TestCase):
+class TestAuditConcurrentAppends(CommittedWorkMixin, unittest.TestCase):
     """Two real transactions appending to the same company's chain, as two workers would.
     Everything committed here is removed again and the chain head restored."""
 
@@ -375,11 +375,8 @@ class TestAuditConcurrentAppends(unittest.TestCase):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             self.company_id = env.ref("base.main_company").id
-            cr.execute(
-                "SELECT last_sequence, last_hash FROM logistics_audit_chain WHERE company_id = %s",
-                (self.company_id,),
-            )
-            self.saved_head = cr.fetchone()
+            env["logistics.audit.log"]._seal_pending(self.company_id)
+            self.save_audit_head(cr, self.company_id)
         self.entry_ids = []
         self.addCleanup(self._cleanup)
 
@@ -389,50 +386,38 @@ class TestAuditConcurrentAppends(unittest.TestCase):
                 cr.execute(
                     "DELETE FROM logistics_audit_log WHERE id IN %s", (tuple(self.entry_ids),)
                 )
-            if self.saved_head:
-                cr.execute(
-                    "UPDATE logistics_audit_chain SET last_sequence = %s, last_hash = %s "
-                    "WHERE company_id = %s",
-                    (*self.saved_head, self.company_id),
-                )
-            else:
-                cr.execute(
-                    "DELETE FROM logistics_audit_chain WHERE company_id = %s", (self.company_id,)
-                )
+            self.restore_audit_head(cr)
 
     def _record(self, cr, summary):
         env = api.Environment(cr, SUPERUSER_ID, {})
         company = env["res.company"].browse(self.company_id)
-        entry = env["logistics.audit.log"].record("other", summary, company=company)
-        return entry.id, entry.sequence, entry.prev_hash, entry.entry_hash
+        return env["logistics.audit.log"].record("other", summary, company=company).id
 
-    def test_a_stale_appender_is_told_to_retry_and_never_forks_the_chain(self):
+    def _sealed(self, entry_id):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT sequence, prev_hash, entry_hash FROM logistics_audit_log WHERE id = %s",
+                (entry_id,),
+            )
+            return cr.fetchone()
+
+    def test_overlapping_appenders_neither_wait_nor_fork_the_chain(self):
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
             cr_b.execute("SELECT 1")  # worker B's transaction (and snapshot) starts first
             first = self._record(cr_a, "Worker A")
-            cr_a.commit()
-            self.entry_ids.append(first[0])
-            with (
-                mute_logger("odoo.sql_db"),
-                self.assertRaises(psycopg2.errors.SerializationFailure) as caught,
-            ):
-                self._record(cr_b, "Worker B")
-            # A genuine PostgreSQL error: Odoo's RPC layer and queue_job retry it.
-            self.assertEqual(caught.exception.pgcode, "40001")
-            cr_b.rollback()
-            second = self._record(cr_b, "Worker B, retried")
+            self.entry_ids.append(first)
+            # B appends while A's transaction is still open: a plain insert, no lock to wait on.
+            second = self._record(cr_b, "Worker B")
+            self.entry_ids.append(second)
+            cr_a.commit()  # each commit seals its own entries right after
             cr_b.commit()
-            self.entry_ids.append(second[0])
-        self.assertEqual(second[1], first[1] + 1)
-        self.assertEqual(second[2], first[3], "B links to A's entry")
+        first_sealed, second_sealed = self._sealed(first), self._sealed(second)
+        self.assertTrue(first_sealed[0] and second_sealed[0], "both sealed after their commits")
+        self.assertEqual(second_sealed[0], first_sealed[0] + 1)
+        self.assertEqual(second_sealed[1], first_sealed[2], "B links to A's entry")
         with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT count(*) FROM logistics_audit_log WHERE company_id = %s AND sequence = %s",
-                (self.company_id, first[1]),
-            )
-            self.assertEqual(cr.fetchone()[0], 1)
             cr.execute(
                 "SELECT last_sequence, last_hash FROM logistics_audit_chain WHERE company_id = %s",
                 (self.company_id,),
             )
-            self.assertEqual(cr.fetchone(), (second[1], second[3]))
+            self.assertEqual(cr.fetchone(), (second_sealed[0], second_sealed[2]))

@@ -13,13 +13,18 @@ from odoo import SUPERUSER_ID, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests import get_db_name
 
+from .common import CommittedWorkMixin
 
-class TestConcurrentWorkers(unittest.TestCase):
+
+class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
     def setUp(self):
         super().setUp()
         self.registry = Registry(get_db_name())
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
+            company_id = env.ref("base.main_company").id
+            env["logistics.audit.log"]._seal_pending(company_id)
+            self.save_audit_head(cr, company_id)
             self.backend_id = (
                 env["logistics.backend"]
                 .create(
@@ -59,7 +64,8 @@ class TestConcurrentWorkers(unittest.TestCase):
                 )
             cr.execute("DELETE FROM logistics_exception WHERE backend_id = %s", (self.backend_id,))
             cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (self.backend_id,))
-            cr.execute("DELETE FROM logistics_audit_log WHERE backend_id = %s", (self.backend_id,))
+            cr.execute("DELETE FROM logistics_audit_log WHERE backend_ref = %s", (self.backend_id,))
+            self.restore_audit_head(cr)
             cr.execute("DELETE FROM logistics_backend WHERE id = %s", (self.backend_id,))
             cr.execute("DELETE FROM queue_job_channel WHERE name = 'race_partner'")
 
@@ -110,6 +116,9 @@ class TestConcurrentWorkers(unittest.TestCase):
         for value in results.values():
             if isinstance(value, Exception):
                 self.assertIsInstance(value, psycopg2.errors.SerializationFailure, outcomes)
+                self.assertEqual(
+                    value.pgcode, "40001", "a genuine one, that Odoo and queue_job retry"
+                )
             else:
                 self.assertEqual(value, rows[0][0])
 

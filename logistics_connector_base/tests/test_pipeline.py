@@ -200,6 +200,9 @@ class TestManualActions(LogisticsCase):
         message.with_user(self.manager).action_retry()
         self.run_jobs()
         self.assertEqual(message.state, "done")
+        self.assertEqual(
+            message.exception_ids.state, "resolved", "the exception closes once it got through"
+        )
         message.with_user(self.manager).action_replay()
         self.run_jobs()
         self.assertEqual(message.state, "done")
