@@ -39,7 +39,7 @@ class LogisticsDocumentMixin(models.AbstractModel):
 
     def _logistics_domain(self):
         self.ensure_one()
-        domain = [("res_model", "=", self._name), ("res_id", "=", self.id)]
+        domain = ["&", ("res_model", "=", self._name), ("res_id", "=", self.id)]
         correlation_id = self.sudo().logistics_correlation_id
         if correlation_id:
             domain = ["|", ("correlation_id", "=", correlation_id), *domain]
@@ -99,12 +99,21 @@ class StockPicking(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # A backorder belongs to the same story as the picking it comes from.
+        # A picking belongs to the story of the order it serves, a backorder to its picking's.
         for vals in vals_list:
-            backorder = vals.get("backorder_id") and self.sudo().browse(vals["backorder_id"])
-            if backorder and backorder.logistics_correlation_id:
-                vals.setdefault("logistics_correlation_id", backorder.logistics_correlation_id)
+            origin = self._logistics_origin_document(vals)
+            if origin:
+                vals.setdefault("logistics_correlation_id", origin._logistics_correlation())
         return super().create(vals_list)
+
+    @api.model
+    def _logistics_origin_document(self, vals):
+        if vals.get("backorder_id"):
+            return self.sudo().browse(vals["backorder_id"])
+        group = vals.get("group_id") and self.env["procurement.group"].sudo().browse(
+            vals["group_id"]
+        )
+        return group.sale_id if group else None
 
 
 class SaleOrder(models.Model):
@@ -115,3 +124,9 @@ class SaleOrder(models.Model):
 class PurchaseOrder(models.Model):
     _name = "purchase.order"
     _inherit = ["purchase.order", "logistics.document.mixin"]
+
+    def _prepare_picking(self):
+        # The receipt belongs to the purchase order's story.
+        values = super()._prepare_picking()
+        values["logistics_correlation_id"] = self._logistics_correlation()
+        return values

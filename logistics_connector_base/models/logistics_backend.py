@@ -1,6 +1,7 @@
 import hashlib
 import logging
 import os
+import posixpath
 import re
 import secrets
 import threading
@@ -13,7 +14,7 @@ from odoo.tools import config as odoo_config
 from ..lib import webhook_signature
 from ..lib.errors import ConfigurationError, LogisticsError
 from ..lib.transports.rest import RestTransport
-from ..lib.transports.sftp import SftpTransport
+from ..lib.transports.sftp import SftpTransport, file_fingerprint
 from .db_tools import autonomous_cursor
 
 _logger = logging.getLogger(__name__)
@@ -424,6 +425,39 @@ class LogisticsBackend(models.Model):
             timeout=self.connect_timeout or 15,
         )
 
+    def _sftp_poll(self, flow="file", limit=None):
+        """Fetch the partner's new files from its inbound folder.
+
+        Each file becomes an inbound message, stored raw and committed in a transaction of its
+        own, and only then is the file moved to the archive folder: a crash in between leaves
+        the file in place, and the next poll finds its message (the idempotency key - name,
+        size and SHA-256 - is the ledger of processed files) and just archives it. A new file
+        under an old name has another hash: it is new. Returns counts."""
+        self.ensure_one()
+        endpoint = self._get_endpoint()
+        inbound = endpoint.get("sftp_inbound_folder") or "outbound"
+        archive = endpoint.get("sftp_archive_folder") or "archive"
+        counts = {"received": 0, "already_received": 0}
+        with self._sftp_transport() as sftp:
+            sftp.ensure_folder(archive)
+            for name, _size, _mtime in sftp.list_files(inbound)[:limit]:
+                path = posixpath.join(inbound, name)
+                data = sftp.read(path)
+                fingerprint = file_fingerprint(name, data)
+                with autonomous_cursor(self.env) as cr:
+                    env = self.env(cr=cr)
+                    _message, created = env["logistics.message"].create_inbound(
+                        self.with_env(env),
+                        flow,
+                        data,
+                        headers={"filename": name, "size": fingerprint["size"]},
+                        event_id=f"{name}:{fingerprint['size']}:{fingerprint['sha256']}",
+                        filename=name,
+                    )
+                counts["received" if created else "already_received"] += 1
+                sftp.move(path, archive)
+        return counts
+
     def _get_adapter(self):
         self.ensure_one()
         return self.env[f"logistics.adapter.{self.adapter}"]
@@ -735,10 +769,13 @@ class LogisticsBackendEndpoint(models.Model):
         help="The server's public host key line (e.g. 'ssh-ed25519 AAAA...'). Connections to a "
         "server showing any other key are refused.",
     )
-    sftp_inbound_folder = fields.Char(default="/outbound", help="Where the partner drops files.")
-    sftp_outbound_folder = fields.Char(default="/inbound", help="Where Odoo uploads files.")
-    sftp_archive_folder = fields.Char(default="/archive")
-    sftp_error_folder = fields.Char(default="/error")
+    # Folders are relative to the SFTP login directory unless they start with "/".
+    sftp_inbound_folder = fields.Char(default="outbound", help="Where the partner drops files.")
+    sftp_outbound_folder = fields.Char(default="inbound", help="Where Odoo uploads files.")
+    sftp_archive_folder = fields.Char(
+        default="archive", help="Where fetched files are moved once stored in Odoo."
+    )
+    sftp_error_folder = fields.Char(default="error", help="Where unreadable files are moved.")
 
     _sql_constraints = [
         (

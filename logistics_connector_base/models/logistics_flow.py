@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from ..lib.errors import LogisticsError
 from .logistics_message import FLOW_SELECTION
 
 
@@ -62,6 +63,8 @@ class LogisticsBackendFlow(models.Model):
         )
         messages = self.env["logistics.message"].sudo()
         for flow in due:
+            if flow.direction == "inbound":
+                flow._poll_files()
             pending = messages.search(
                 [
                     ("backend_id", "=", flow.backend_id.id),
@@ -73,3 +76,27 @@ class LogisticsBackendFlow(models.Model):
             pending._enqueue()
             flow.last_run_at = now
         return due
+
+    def _poll_files(self):
+        """An inbound batch flow of a partner reached by SFTP fetches its files."""
+        backend = self.backend_id
+        try:
+            if not backend._get_endpoint().get("sftp_host"):
+                return None
+            return backend._sftp_poll(flow=self.flow)
+        except LogisticsError as error:
+            self.env["logistics.exception"].raise_exception(
+                "partner_down" if error.error_class == "transient" else "configuration_error",
+                self.env._(
+                    "%(partner)s: fetching %(flow)s files failed",
+                    partner=backend.name,
+                    flow=self.flow,
+                ),
+                self.env._(
+                    "%(error)s\nNothing was lost: the files stay on the server and the next run "
+                    "fetches them.",
+                    error=error.message,
+                ),
+                backend=backend,
+            )
+            return None

@@ -299,7 +299,7 @@ class LogisticsMessage(models.Model):
             "flow": flow,
             "direction": "inbound",
             "idempotency_key": event_id or content_hash,
-            "external_id": event_id or filename or False,
+            "external_id": filename or event_id or False,
             "wire_request": base64.b64encode(raw),
             "wire_headers": headers or {},
             "content_hash": content_hash,

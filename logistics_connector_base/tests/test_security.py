@@ -1,6 +1,7 @@
 import base64
 import json
 import logging
+import os
 
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user, tagged
@@ -152,3 +153,59 @@ class TestSecretsNeverStored(LogisticsCase, HttpCase):
         for where, text in haystacks.items():
             for secret in secrets:
                 self.assertNotIn(secret, text, f"a secret leaked into {where}")
+
+
+class TestCredentialsFromServerConfig(LogisticsCase):
+    def test_environment_variable_wins_over_the_database(self):
+        self.backend.endpoint_ids.token = "stale-database-token"
+        key = "LOGISTICS_SANDBOX_3PL_TEST_TOKEN"
+        os.environ[key] = PARTNER_TOKEN
+        self.addCleanup(os.environ.pop, key, None)
+        result = self.backend.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+
+    def test_configuration_file_section_is_read(self):
+        self.backend.endpoint_ids.token = "stale-database-token"
+        section = config.misc.setdefault("logistics_connector", {})
+        section["sandbox_3pl.test.token"] = PARTNER_TOKEN
+        self.addCleanup(section.pop, "sandbox_3pl.test.token", None)
+        self.assertEqual(self.backend._get_endpoint()["token"], PARTNER_TOKEN)
+        self.assertIn(PARTNER_TOKEN, self.backend._secret_values(), "masked like any secret")
+        result = self.backend.action_test_connection()
+        self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+
+
+@tagged("post_install", "-at_install")
+class TestSecretsOverRpc(LogisticsCase, HttpCase):
+    def rpc(self, model, method, args, kwargs=None):
+        return self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": args,
+                        "kwargs": kwargs or {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        ).json()
+
+    def test_a_user_gets_no_secret_over_json_rpc(self):
+        self.user.password = "lc-user-password"
+        self.env.flush_all()
+        self.authenticate("lc_user", "lc-user-password")
+        answer = self.rpc("logistics.backend", "read", [[self.backend.id], ["webhook_secret"]])
+        self.assertIn("error", answer)
+        self.assertNotIn(WEBHOOK_SECRET, json.dumps(answer))
+        answer = self.rpc("logistics.backend", "read", [[self.backend.id]])
+        self.assertEqual(answer["result"][0]["name"], "Sandbox 3PL")
+        self.assertNotIn("webhook_secret", answer["result"][0])
+        self.assertNotIn(WEBHOOK_SECRET, json.dumps(answer))
+        answer = self.rpc("logistics.backend.endpoint", "search_read", [[]], {"fields": ["token"]})
+        self.assertIn("error", answer)
+        self.assertNotIn(PARTNER_TOKEN, json.dumps(answer))

@@ -1,0 +1,111 @@
+import tempfile
+from pathlib import Path
+
+from tests.sandboxes.sftp_server import SftpServer
+
+from .common import LogisticsCase
+
+
+class TestSftpPoll(LogisticsCase):
+    """Inbound files from a real OpenSSH SFTP server on loopback."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server_root = Path(tempfile.mkdtemp(prefix="lc-sftp-poll-"))
+        cls.server = SftpServer(cls.server_root)
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.backend.endpoint_ids.write(
+            {
+                "sftp_host": cls.server.host,
+                "sftp_port": cls.server.port,
+                "sftp_username": cls.server.username,
+                "sftp_private_key": cls.server.client_private_key,
+                "sftp_host_key": cls.server.host_key_line,
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        # A folder tree of its own per test, relative to the SFTP login directory.
+        self.root = Path(tempfile.mkdtemp(dir=self.server_root))
+        (self.root / "outbound").mkdir()
+        self.backend.endpoint_ids.write(
+            {
+                "sftp_inbound_folder": f"{self.root.name}/outbound",
+                "sftp_archive_folder": f"{self.root.name}/archive",
+            }
+        )
+
+    def drop(self, name, content):
+        (self.root / "outbound" / name).write_bytes(content)
+
+    def inbound(self):
+        return self.env["logistics.message"].search(
+            [("backend_id", "=", self.backend.id), ("flow", "=", "file")], order="id"
+        )
+
+    def test_each_file_is_stored_raw_once_then_archived(self):
+        self.drop("945_0001.edi", b"ISA*00*first file~")
+        self.drop("945_0002.edi", b"ISA*00*second file~")
+        counts = self.backend._sftp_poll()
+        self.assertEqual(counts, {"received": 2, "already_received": 0})
+        messages = self.inbound()
+        self.assertEqual(messages.mapped("external_id"), ["945_0001.edi", "945_0002.edi"])
+        self.assertEqual(messages[0]._raw_payload(), b"ISA*00*first file~")
+        self.assertEqual(set(messages.mapped("state")), {"queued"})
+        self.assertFalse(list((self.root / "outbound").iterdir()), "fetched files leave the folder")
+        self.assertEqual(len(list((self.root / "archive").iterdir())), 2)
+
+    def test_a_file_seen_again_after_a_crash_is_not_received_twice(self):
+        self.drop("945_0003.edi", b"ISA*00*third~")
+        self.backend._sftp_poll()
+        # The worker died after storing the message but before archiving: the file is back.
+        self.drop("945_0003.edi", b"ISA*00*third~")
+        counts = self.backend._sftp_poll()
+        self.assertEqual(counts, {"received": 0, "already_received": 1})
+        self.assertEqual(len(self.inbound()), 1)
+        self.assertFalse(list((self.root / "outbound").iterdir()))
+
+    def test_new_content_under_an_old_name_is_a_new_file(self):
+        self.drop("stock.csv", b"sku,qty\nA,1\n")
+        self.backend._sftp_poll()
+        self.drop("stock.csv", b"sku,qty\nA,2\n")
+        self.assertEqual(self.backend._sftp_poll()["received"], 1)
+        self.assertEqual(len(self.inbound()), 2)
+        archived = sorted(p.name for p in (self.root / "archive").iterdir())
+        self.assertEqual(len(archived), 2, "the second copy is archived under a new name")
+
+    def test_an_unknown_host_key_is_refused(self):
+        other = SftpServer(self.server_root)
+        other.start()
+        self.addCleanup(other.stop)
+        self.backend.endpoint_ids.sftp_port = other.port
+        self.drop("x.edi", b"x")
+        from odoo.addons.logistics_connector_base.lib.errors import ConfigurationError
+
+        with self.assertRaises(ConfigurationError) as caught:
+            self.backend._sftp_poll()
+        self.assertIn("SHA256:", caught.exception.message)
+        self.assertFalse(self.inbound())
+
+    def test_the_batch_cron_fetches_files_of_inbound_flows(self):
+        self.env["logistics.backend.flow"].create(
+            {"backend_id": self.backend.id, "flow": "file", "direction": "inbound", "mode": "batch"}
+        )
+        self.drop("inv.csv", b"sku,qty\nA,3\n")
+        self.env["logistics.backend.flow"]._cron_run_batch_flows()
+        self.assertEqual(self.inbound().mapped("external_id"), ["inv.csv"])
+
+    def test_an_unreachable_server_opens_an_exception_and_loses_nothing(self):
+        self.env["logistics.backend.flow"].create(
+            {"backend_id": self.backend.id, "flow": "file", "direction": "inbound", "mode": "batch"}
+        )
+        self.drop("kept.csv", b"x")
+        self.backend.endpoint_ids.sftp_port = 1  # nothing listens there
+        self.env["logistics.backend.flow"]._cron_run_batch_flows()
+        exception = self.env["logistics.exception"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(exception.exception_type, "partner_down")
+        self.assertIn("Nothing was lost", exception.description)
+        self.assertTrue((self.root / "outbound" / "kept.csv").exists())
