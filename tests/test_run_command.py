@@ -1,0 +1,191 @@
+"""The main job, tried as a user would: `scripts/run` brings up PostgreSQL, the sandboxes and
+Odoo with the demo database; headless Chromium logs in through the login page and opens the
+Logistics app (an Odoo tour); Ctrl-C (SIGINT) stops every process the command started.
+
+A plain TestCase: it talks to the command from outside, over HTTP and the Chrome DevTools
+protocol, like a person with a browser."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+import requests
+import websocket
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_DB = "lc_run_smoke"
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class DevToolsPage:
+    """A headless Chromium page driven through the DevTools protocol."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.profile = tempfile.mkdtemp(prefix="lc-chromium-")
+        self.process = subprocess.Popen(
+            [
+                shutil.which("chromium") or shutil.which("chromium-browser"),
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={self.profile}",
+                "--window-size=1366,768",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                targets = requests.get(f"http://127.0.0.1:{self.port}/json", timeout=2).json()
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        page = next(t for t in targets if t["type"] == "page")
+        self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=5)
+        self.counter = 0
+        self.console = []
+        self.call("Runtime.enable")
+        self.call("Page.enable")
+
+    def _read(self):
+        message = json.loads(self.socket.recv())
+        if message.get("method") == "Runtime.consoleAPICalled":
+            text = " ".join(str(arg.get("value", "")) for arg in message["params"]["args"])
+            self.console.append(text)
+        return message
+
+    def call(self, method, **params):
+        self.counter += 1
+        self.socket.send(json.dumps({"id": self.counter, "method": method, "params": params}))
+        while True:
+            message = self._read()
+            if message.get("id") == self.counter:
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, expression, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.evaluate(expression):
+                return True
+            time.sleep(0.3)
+        return False
+
+    def wait_console(self, needles, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.console:
+                for needle in needles:
+                    if needle in line:
+                        return needle
+            try:
+                self._read()
+            except websocket.WebSocketTimeoutException:
+                continue
+        return None
+
+    def close(self):
+        self.socket.close()
+        self.process.kill()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class TestRunCommand(unittest.TestCase):
+    def test_run_brings_up_the_demo_a_browser_logs_in_and_ctrl_c_stops_it(self):
+        http_port = free_port()
+        env = dict(
+            os.environ,
+            LC_DEMO_DB=DEMO_DB,
+            LC_HTTP_PORT=str(http_port),
+            LC_SANDBOX_HTTP_PORT=str(free_port()),
+            LC_SANDBOX_SFTP_PORT=str(free_port()),
+        )
+        output = tempfile.NamedTemporaryFile(prefix="lc-run-", suffix=".log", delete=False)
+        self.addCleanup(os.unlink, output.name)
+        run = subprocess.Popen(
+            ["bash", str(REPO_ROOT / "scripts" / "run"), "--reset"],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.addCleanup(self._drop_demo_database)
+        self.addCleanup(_kill_group, run)
+        text = ""
+        deadline = time.monotonic() + 600
+        while "Logistics Connector is running" not in text:
+            self.assertIsNone(run.poll(), f"scripts/run stopped early:\n{text}")
+            self.assertLess(time.monotonic(), deadline, f"scripts/run never got ready:\n{text}")
+            time.sleep(1)
+            text = Path(output.name).read_text(errors="replace")
+        self.assertIn("Login:    admin", text)
+
+        page = DevToolsPage()
+        self.addCleanup(page.close)
+        base = f"http://127.0.0.1:{http_port}"
+        page.call("Page.navigate", url=f"{base}/web/login?debug=tests")
+        self.assertTrue(
+            page.wait_for("typeof odoo !== 'undefined' && !!odoo.startTour", 60),
+            "the login page loaded Odoo's tour runner",
+        )
+        page.evaluate(
+            "odoo.startTour('logistics_connector_demo_login', "
+            "{stepDelay: 0, keepWatchBrowser: false, startUrl: '/web/login'})"
+        )
+        outcome = page.wait_console(["tour succeeded", "tour failed", "FAILED"], 120)
+        self.assertEqual(outcome, "tour succeeded", "\n".join(page.console[-20:]))
+
+        os.killpg(run.pid, signal.SIGINT)
+        run.wait(timeout=60)
+        with self.assertRaises(requests.ConnectionError):
+            requests.get(f"{base}/web/health", timeout=2)
+        leftovers = subprocess.run(
+            ["pgrep", "-f", f"--http-port={http_port}"], capture_output=True, text=True
+        ).stdout
+        self.assertFalse(leftovers.strip(), "Odoo was stopped with the command")
+
+    def _drop_demo_database(self):
+        subprocess.run(
+            [
+                "bash",
+                "-c",
+                'source scripts/common.sh && find_pg_bin && "$PG_BIN_DIR/dropdb" '
+                f'-h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$PG_ROLE" --if-exists --force {DEMO_DB}',
+            ],
+            cwd=REPO_ROOT,
+            check=False,
+            capture_output=True,
+        )
+
+
+def _kill_group(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
