@@ -2,6 +2,8 @@ import hashlib
 import json
 import logging
 
+from werkzeug.exceptions import ClientDisconnected
+
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
@@ -51,7 +53,10 @@ class LogisticsWebhookController(http.Controller):
             return self._refuse(backend, 411, "a Content-Length header is required")
         if declared > limit:
             return self._refuse(backend, 413, f"body of {declared} bytes exceeds {limit} bytes")
-        body = request.httprequest.get_data(cache=False)
+        try:
+            body = request.httprequest.get_data(cache=False)
+        except ClientDisconnected:
+            return _answer(400, "the body is shorter than its Content-Length")
         headers = dict(request.httprequest.headers.items())
         adapter = backend._get_adapter()
         try:
@@ -59,11 +64,22 @@ class LogisticsWebhookController(http.Controller):
         except WebhookVerificationError as error:
             return self._refuse(backend, error.status or 401, error.reason, body)
         except LogisticsError as error:
-            return self._refuse(backend, 400, error.message, body)
+            # Our own configuration is wrong (e.g. no valid signing secret): not the sender's
+            # fault, so a retryable answer - the partner keeps the event - and a work item.
+            backend.env["logistics.exception"].raise_exception(
+                "configuration_error",
+                f"{backend.name}: webhooks cannot be verified",
+                f"{error.message} Deliveries are answered 503 and the partner retries them: "
+                "fix the partner's webhook settings.",
+                backend=backend,
+                severity="high",
+            )
+            return self._refuse(backend, 503, "webhook verification is not configured", body)
         try:
             json.loads(body)
-        except (ValueError, UnicodeDecodeError) as error:
-            return self._refuse(backend, 400, f"body is not valid JSON ({error})", body)
+        except (ValueError, UnicodeDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            return self._refuse(backend, 400, f"body is not valid JSON ({reason})", body)
         message, created = env["logistics.message"].create_inbound(
             backend,
             "webhook",

@@ -3,7 +3,12 @@ import json
 from odoo import api, models
 
 from ..lib import webhook_signature
-from ..lib.errors import BusinessError, ConfigurationError, DocumentValidationError
+from ..lib.errors import (
+    BusinessError,
+    ConfigurationError,
+    DocumentValidationError,
+    LogisticsError,
+)
 
 # Generic REST: canonical flow -> partner resource path under /api/v1/.
 GENERIC_REST_RESOURCES = {
@@ -110,11 +115,17 @@ class LogisticsAdapterGenericRest(models.AbstractModel):
                     idempotency_key=message.idempotency_key,
                 )
                 result = self._parse_json(response.content, self.env._("partner's answer"))
-        finally:
-            message._store_exchange(transport.last_exchange, backend._secret_values())
+        except LogisticsError as error:
+            # Kept on the error: the attempt's savepoint is rolled back, the exchange is not.
+            error.exchange = transport.last_exchange
+            raise
+        message._store_exchange(transport.last_exchange, backend._secret_values())
         if not isinstance(result, dict) or not result.get("id"):
             raise BusinessError(
-                self.env._("The partner's answer has no document id: %(answer)s", answer=result)
+                self.env._(
+                    "The partner's answer has no document id: %(answer)s",
+                    answer=str(result)[:300],
+                )
             )
         message.write({"external_id": str(result["id"])})
         return result

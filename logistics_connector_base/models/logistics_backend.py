@@ -208,6 +208,7 @@ class LogisticsBackend(models.Model):
 
     _sql_constraints = [
         ("code_company_uniq", "unique(code)", "Another logistics partner already uses this code."),
+        ("webhook_token_uniq", "unique(webhook_token)", "Webhook tokens must be unique."),
     ]
 
     @api.constrains("code")
@@ -329,24 +330,24 @@ class LogisticsBackend(models.Model):
         values.setdefault("auth_kind", "none")
         return values
 
+    def _config_value(self, field_name):
+        """One credential from the environment or the [logistics_connector] section."""
+        key = f"{self.code}.{self.environment}.{field_name}"
+        env_key = f"LOGISTICS_{self.code}_{self.environment}_{field_name}".upper()
+        return os.environ.get(env_key) or odoo_config.misc.get("logistics_connector", {}).get(key)
+
     def _credentials_from_server_config(self):
         """Keys `<code>.<environment>.<field>` in the [logistics_connector] section of the Odoo
         configuration file, or env vars LOGISTICS_<CODE>_<ENVIRONMENT>_<FIELD>."""
-        section = odoo_config.misc.get("logistics_connector", {})
-        found = {}
-        for field_name in CREDENTIAL_FIELDS:
-            key = f"{self.code}.{self.environment}.{field_name}"
-            env_key = f"LOGISTICS_{self.code}_{self.environment}_{field_name}".upper()
-            value = os.environ.get(env_key) or section.get(key)
-            if value:
-                found[field_name] = value
-        return found
+        found = {name: self._config_value(name) for name in CREDENTIAL_FIELDS}
+        return {name: value for name, value in found.items() if value}
 
     def _secret_values(self):
         """Every secret this partner knows, so transports and archives can mask them."""
         self.ensure_one()
         sudo = self.sudo()
         values = [sudo.webhook_secret, sudo.webhook_secret_previous]
+        values.append(self._config_value("webhook_secret"))
         for endpoint in sudo.endpoint_ids:
             values += [endpoint[name] for name in SECRET_FIELDS]
         values += [
@@ -583,10 +584,12 @@ class LogisticsBackend(models.Model):
                 probe._enqueue()
         return True
 
-    def _flow_mode(self, flow, direction):
+    def _flow_setting(self, flow, direction):
         self.ensure_one()
-        setting = self.flow_ids.filtered(lambda f: f.flow == flow and f.direction == direction)
-        return setting[:1].mode or "realtime"
+        return self.flow_ids.filtered(lambda f: f.flow == flow and f.direction == direction)[:1]
+
+    def _flow_mode(self, flow, direction):
+        return self._flow_setting(flow, direction).mode or "realtime"
 
     def action_reset_breaker(self):
         self.check_access("write")
@@ -638,7 +641,8 @@ class LogisticsBackend(models.Model):
         """Secrets accepted now: the current one, then the previous one until it expires."""
         self.ensure_one()
         sudo = self.sudo()
-        accepted = [sudo.webhook_secret]
+        configured = self._config_value("webhook_secret")
+        accepted = [configured or sudo.webhook_secret]
         if sudo.webhook_secret_previous and (
             not sudo.webhook_secret_previous_expiry
             or sudo.webhook_secret_previous_expiry > fields.Datetime.now()

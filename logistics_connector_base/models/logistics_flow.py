@@ -12,6 +12,7 @@ class LogisticsBackendFlow(models.Model):
 
     _name = "logistics.backend.flow"
     _description = "Logistics Partner Flow"
+    _inherit = ["logistics.audited.mixin"]
     _order = "backend_id, flow"
 
     backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
@@ -29,6 +30,11 @@ class LogisticsBackendFlow(models.Model):
     )
     interval_minutes = fields.Integer(
         string="Every (minutes)", default=60, help="Schedule of a batch flow."
+    )
+    ack_expected_minutes = fields.Integer(
+        string="Acknowledgement within (min)",
+        help="Outbound: the partner must acknowledge each message within this delay, or an "
+        "'acknowledgement overdue' exception is opened. 0 = no acknowledgement expected.",
     )
     active = fields.Boolean(default=True)
     last_run_at = fields.Datetime(readonly=True)

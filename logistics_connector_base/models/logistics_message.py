@@ -8,11 +8,13 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import mute_logger
 
 from ..lib import canonical
 from ..lib.errors import (
+    BusinessError,
     DocumentValidationError,
     LogisticsError,
     TransientError,
@@ -39,11 +41,19 @@ OPEN_STATES = ("pending", "queued", "in_progress", "retry")
 MESSAGE_PREFIX = "LCM"
 # Which exception type a classified error opens.
 EXCEPTION_TYPE_BY_ERROR = {
+    "internal": "other",
     "business": "partner_rejected",
     "configuration": "configuration_error",
     "validation": "validation_error",
     "mapping": "mapping_missing",
 }
+
+
+class InternalError(TransientError):
+    """A bug or an unforeseen failure: retried like a transient error, so it ends dead (with an
+    exception for a person) instead of looping."""
+
+    error_class = "internal"
 
 
 class LogisticsMessage(models.Model):
@@ -126,9 +136,11 @@ class LogisticsMessage(models.Model):
             ("configuration", "Configuration"),
             ("validation", "Validation"),
             ("mapping", "Missing Mapping"),
+            ("internal", "Internal Error"),
         ],
         readonly=True,
         copy=False,
+        help="Transient errors are retried with backoff; the others need a person.",
     )
     error_message = fields.Text(readonly=True, copy=False)
     job_uuid = fields.Char(string="Current Job", readonly=True, copy=False, index=True)
@@ -147,6 +159,7 @@ class LogisticsMessage(models.Model):
     ack_due_at = fields.Datetime(
         readonly=True, copy=False, help="When the partner's acknowledgement becomes overdue."
     )
+    ack_overdue_raised = fields.Boolean(readonly=True, copy=False)
 
     _sql_constraints = [
         (
@@ -279,6 +292,12 @@ class LogisticsMessage(models.Model):
             "parent_id": parent.id if parent else False,
         }
         message, created = self._create_once(vals)
+        revision = 1
+        while not created and message.state == "cancelled":
+            # A cancelled exchange may be made again, as a new revision of the same key.
+            revision += 1
+            vals["idempotency_key"] = f"{key}#{revision}"
+            message, created = self._create_once(vals)
         if not created:
             return message
         if error is not None:
@@ -355,7 +374,8 @@ class LogisticsMessage(models.Model):
             job = message.with_delay(
                 channel=message.backend_id.channel_name,
                 eta=timedelta(seconds=eta) if eta else None,
-                description=f"{message.name}: {message.flow} {message.direction}",
+                description=f"{message.name}: {message.flow} {message.direction} "
+                f"[{message.correlation_id}]",
                 identity_key=f"logistics.message:{message.id}:{message.attempts}:{eta or ''}",
                 max_retries=0,
             )._process()
@@ -369,14 +389,22 @@ class LogisticsMessage(models.Model):
             )
 
     def _process(self):
-        """The job: one attempt at one message. It never raises for a classified error: the
+        """The job: one attempt at one message. It never raises for a failed exchange: the
         outcome is written on the message in this job's transaction, and a retry is a new job
-        with an ETA, so attempts and errors are never lost in a rollback."""
+        with an ETA, so attempts and errors are never lost in a rollback. Only database
+        concurrency errors propagate, for queue_job to run the job again."""
         self.ensure_one()
+        job_uuid = self.env.context.get("job_uuid")
+        if job_uuid and self.job_uuid and job_uuid != self.job_uuid:
+            return "superseded: a newer job handles this message"
         if self.state not in ("pending", "queued", "retry", "in_progress"):
             return f"nothing to do: message is {self.state}"
+        if not self._lock_for_processing():
+            return "another job is processing this message"
         backend = self.backend_id
-        wait = backend._breaker_wait_seconds()
+        # The circuit breaker protects the partner: only requests to it are gated.
+        outbound = self.direction == "outbound"
+        wait = backend._breaker_wait_seconds() if outbound else 0
         if wait:
             # The partner is down: postpone without burning an attempt.
             self._enqueue(eta=wait)
@@ -384,24 +412,93 @@ class LogisticsMessage(models.Model):
         previous_attempts = self._record_attempt_start()
         self.write({"state": "in_progress", "attempts": self.attempts + 1})
         try:
-            adapter = backend._get_adapter().with_context(
-                logistics_correlation_id=self.correlation_id
-            )
-            if self.direction == "outbound":
-                adapter._send(self, resend=bool(previous_attempts))
-            else:
-                documents = adapter._decode(self)
-                self._apply_documents(documents)
+            # A failed attempt leaves no partial business effect behind.
+            with self.env.cr.savepoint():
+                adapter = backend._get_adapter().with_context(
+                    logistics_correlation_id=self.correlation_id
+                )
+                if outbound:
+                    self._ensure_document()
+                    adapter._send(self, resend=bool(previous_attempts))
+                else:
+                    self._apply_documents(adapter._decode(self))
         except TransientError as error:
-            backend._breaker_record_failure(error.message)
+            self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
+            if outbound:
+                backend._breaker_record_failure(self._masked(error.message))
             return self._schedule_retry(error)
         except LogisticsError as error:
-            # The partner answered (it refused): it is up, whatever the breaker thought.
-            backend._breaker_record_success()
+            self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
+            if outbound and error.error_class == "business":
+                # The partner answered (it refused): it is up, whatever the breaker thought.
+                backend._breaker_record_success()
             return self._fail(error)
-        backend._breaker_record_success()
+        except (UserError, ValidationError) as error:
+            # An applier refused the document in plain words: a person must look.
+            return self._fail(BusinessError(str(error)))
+        except psycopg2.OperationalError as error:
+            if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                raise
+            return self._unexpected(error)
+        except Exception as error:  # a bug must not loop: it burns attempts up to dead
+            return self._unexpected(error)
+        if outbound:
+            backend._breaker_record_success()
         self._mark_done()
         return "done"
+
+    def _unexpected(self, error):
+        _logger.exception("Unexpected error while processing %s", self.name)
+        return self._schedule_retry(
+            InternalError(
+                self.env._(
+                    "Unexpected error (%(kind)s): %(error)s. It is retried with backoff; if it "
+                    "keeps failing, report it with this message's name.",
+                    kind=type(error).__name__,
+                    error=str(error)[:300],
+                )
+            )
+        )
+
+    def _lock_for_processing(self):
+        """One job at a time per message, whatever duplicate jobs exist."""
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT id FROM logistics_message WHERE id = %s FOR NO KEY UPDATE NOWAIT",
+                    (self.id,),
+                )
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        return True
+
+    def _ensure_document(self):
+        """The canonical document to send: the stored one, else built anew from the business
+        record (after a mapping or an address was fixed, a retry rebuilds it). Validated here,
+        before anything goes out."""
+        document = self.canonical_payload
+        if not document:
+            record = self._get_document()
+            if not record:
+                raise DocumentValidationError(
+                    self.env._("%(name)s has no document to send.", name=self.name)
+                )
+            document = self.env["logistics.builder"]._build(self.flow, record, self.backend_id)
+            document.setdefault("correlation_id", self.correlation_id)
+        canonical.check(document)
+        if document is not self.canonical_payload:
+            self.write(
+                {
+                    "canonical_payload": document,
+                    "document_schema": document.get("schema"),
+                    "reference": document.get("reference") or self.reference,
+                    "content_hash": _hash_json(document),
+                }
+            )
+        return document
+
+    def _masked(self, text):
+        return mask_secrets(text, self.backend_id._secret_values()) if text else text
 
     def _apply_documents(self, documents):
         """Validate then apply each decoded canonical document, in order."""
@@ -427,8 +524,12 @@ class LogisticsMessage(models.Model):
                 self, self.env._("%(name)s went through on a later attempt.", name=self.name)
             )
         now = fields.Datetime.now()
+        ack_minutes = self.backend_id._flow_setting(self.flow, self.direction).ack_expected_minutes
         self.write(
             {
+                "ack_due_at": now + timedelta(minutes=ack_minutes)
+                if ack_minutes and self.direction == "outbound" and not self.acknowledged
+                else self.ack_due_at,
                 "state": "done",
                 "done_at": now,
                 "latency": (now - self.create_date).total_seconds(),
@@ -457,20 +558,26 @@ class LogisticsMessage(models.Model):
             backend.backoff_jitter,
             retry_after=error.retry_after,
         )
-        self.write({"state": "retry", "error_class": "transient", "error_message": error.message})
+        text = self._masked(error.message)
+        self.write({"state": "retry", "error_class": error.error_class, "error_message": text})
         self._enqueue(eta=delay)
-        return f"transient error, retry in {int(delay)}s: {error.message}"
+        self._audit_state(
+            self.env._("%(name)s will retry in %(delay)ss", name=self.name, delay=int(delay)),
+            text,
+        )
+        return f"{error.error_class} error, retry in {int(delay)}s: {text}"
 
     def _fail(self, error, dead=False):
         """Stop the message and give a person a work item that says what to fix."""
         error_class = getattr(error, "error_class", "business")
         if getattr(error, "mapping_type", None):
             error_class = "mapping"
+        text = self._masked(error.message)
         self.write(
             {
                 "state": "dead" if dead else "failed",
                 "error_class": error_class,
-                "error_message": error.message,
+                "error_message": text,
                 "next_attempt_at": False,
             }
         )
@@ -483,27 +590,38 @@ class LogisticsMessage(models.Model):
             description = self.env._(
                 "Every attempt failed; the last error was: %(error)s\nWhen the partner works "
                 "again, use Retry: the same message is sent with the same idempotency key.",
-                error=error.message,
+                error=text,
             )
             exception_type = "service_unavailable"
         else:
-            summary = self.env._("%(name)s failed: %(error)s", name=self.name, error=error.message)
-            description = error.message
+            summary = self.env._("%(name)s failed: %(error)s", name=self.name, error=text)
+            description = text
             errors = getattr(error, "errors", None)
             if errors:
                 description += "\n" + "\n".join(f"- {line}" for line in errors)
             exception_type = EXCEPTION_TYPE_BY_ERROR.get(error_class, "other")
+        self._audit_state(summary[:250], text)
         self.env["logistics.exception"].raise_exception(
             exception_type,
             summary[:250],
-            description,
+            self._masked(description),
             backend=self.backend_id,
             message=self,
             record=self._get_document(),
             severity="high" if dead else None,
             correlation_id=self.correlation_id,
         )
-        return f"{self.state}: {error.message}"
+        return f"{self.state}: {text}"
+
+    def _audit_state(self, summary, error_text=None):
+        self.env["logistics.audit.log"].record(
+            "state_change",
+            summary,
+            backend=self.backend_id,
+            message=self,
+            correlation_id=self.correlation_id,
+            details={"state": self.state, "attempts": self.attempts, "error": error_text},
+        )
 
     def _record_attempt_start(self):
         """Record the attempt in its own committed transaction before talking to the partner:
@@ -672,11 +790,15 @@ class LogisticsMessage(models.Model):
     # ------------------------------------------------------------------------------------------
     @api.model
     def _cron_recover_stuck(self, stuck_minutes=15):
-        """Re-enqueue messages whose job is gone, finished or stuck (a killed worker), so a
-        crash anywhere leaves a message that the next run picks up."""
+        """Re-enqueue messages whose job is gone, failed or stuck (a killed worker), and
+        real-time messages left pending, so a crash anywhere leaves a message that the next run
+        picks up. A job a person cancelled in the job queue cancels its message."""
         limit = fields.Datetime.now() - timedelta(minutes=stuck_minutes)
         candidates = self.sudo().search(
-            [("state", "in", ("queued", "in_progress", "retry")), ("write_date", "<", limit)]
+            [
+                ("state", "in", ("pending", "queued", "in_progress", "retry")),
+                ("write_date", "<", limit),
+            ]
         )
         jobs = {
             job.uuid: job
@@ -687,11 +809,19 @@ class LogisticsMessage(models.Model):
         recovered = self.browse()
         for message in candidates:
             job = jobs.get(message.job_uuid)
-            alive = job and (
+            if message.state == "pending" and not job:
+                if message.backend_id._flow_mode(message.flow, message.direction) == "batch":
+                    continue  # waits for its batch run, on purpose
+            elif job and job.state == "cancelled":
+                message.write({"state": "cancelled", "next_attempt_at": False})
+                message._audit_state(
+                    self.env._("%(name)s cancelled with its job", name=message.name)
+                )
+                continue
+            elif job and (
                 job.state in ("pending", "enqueued", "wait_dependencies")
                 or (job.state == "started" and job.date_started and job.date_started > limit)
-            )
-            if alive:
+            ):
                 continue
             if job and job.state == "started":
                 job.write({"state": "failed", "exc_info": "Stuck: recovered by logistics cron"})
@@ -702,31 +832,53 @@ class LogisticsMessage(models.Model):
         return recovered
 
     @api.model
+    def _retention_days(self, key, default):
+        """A retention setting in days; 0 or empty means keep forever."""
+        value = self.env["ir.config_parameter"].sudo().get_param(key, default)
+        try:
+            days = int(value or 0)
+        except ValueError:
+            _logger.warning("Ignoring %s=%r: not a whole number of days", key, value)
+            days = default
+        return max(days, 0)
+
+    @api.model
     def _cron_purge(self):
-        """Retention: drop wire payloads, then whole finished messages, by age."""
-        params = self.env["ir.config_parameter"].sudo()
-        payload_days = int(params.get_param("logistics_connector.payload_retention_days", 90))
-        message_days = int(params.get_param("logistics_connector.message_retention_days", 365))
+        """Retention: drop wire payloads, then whole finished messages, by age. The audit trail
+        is kept at least as long as the messages it speaks of."""
+        payload_days = self._retention_days("logistics_connector.payload_retention_days", 90)
+        message_days = self._retention_days("logistics_connector.message_retention_days", 365)
+        audit_days = self._retention_days("logistics_connector.audit_retention_days", 2555)
         now = fields.Datetime.now()
         finished = ("done", "cancelled", "duplicate")
-        old_payloads = self.sudo().search(
-            [("state", "in", finished), ("create_date", "<", now - timedelta(days=payload_days))]
-        )
-        old_payloads.write(
-            {"wire_request": False, "wire_response": False, "canonical_payload": False}
-        )
-        old_messages = self.sudo().search(
-            [
-                ("state", "in", finished),
-                ("create_date", "<", now - timedelta(days=message_days)),
-                ("exception_ids", "=", False),
-            ]
-        )
-        count = len(old_messages)
-        old_messages.unlink()
-        # The audit trail is kept longer than the messages it speaks of.
-        audit_days = int(params.get_param("logistics_connector.audit_retention_days", 2555))
-        audit_purged = self.env["logistics.audit.log"]._purge_older_than(max(audit_days, 1))
+        old_payloads = self.browse()
+        if payload_days:
+            old_payloads = self.sudo().search(
+                [
+                    ("state", "in", finished),
+                    ("create_date", "<", now - timedelta(days=payload_days)),
+                    "|",
+                    ("wire_request", "!=", False),
+                    ("wire_response", "!=", False),
+                ]
+            )
+            old_payloads.write({"wire_request": False, "wire_response": False})
+        count = 0
+        if message_days:
+            old_messages = self.sudo().search(
+                [
+                    ("state", "in", finished),
+                    ("create_date", "<", now - timedelta(days=message_days)),
+                    ("exception_ids", "not any", [("state", "in", ("new", "in_progress"))]),
+                ]
+            )
+            count = len(old_messages)
+            old_messages.unlink()
+        audit_purged = 0
+        if audit_days:
+            if message_days:
+                audit_days = max(audit_days, message_days)
+            audit_purged = self.env["logistics.audit.log"]._purge_older_than(audit_days)
         return {
             "payloads_purged": len(old_payloads),
             "messages_deleted": count,
@@ -743,8 +895,10 @@ class LogisticsMessage(models.Model):
                 ("acknowledged", "=", False),
                 ("ack_due_at", "!=", False),
                 ("ack_due_at", "<", fields.Datetime.now()),
+                ("ack_overdue_raised", "=", False),
             ]
         )
+        overdue.write({"ack_overdue_raised": True})
         for message in overdue:
             self.env["logistics.exception"].raise_exception(
                 "ack_overdue",

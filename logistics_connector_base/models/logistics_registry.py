@@ -1,3 +1,5 @@
+from datetime import datetime, timezone
+
 from odoo import api, fields, models
 
 from ..lib.errors import BusinessError, ConfigurationError
@@ -13,6 +15,15 @@ TRACKING_RANK = {
     "returned": 100,
     "cancelled": 100,
 }
+
+
+def to_utc_naive(timestamp):
+    """An ISO 8601 date-time with its offset (as the schemas require) as Odoo stores it:
+    naive UTC."""
+    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 class LogisticsBuilder(models.AbstractModel):
@@ -195,12 +206,14 @@ class LogisticsApplier(models.AbstractModel):
     def _apply_tracking_event(self, message, document):
         """A parcel status: recorded on the picking that carries the tracking number, never
         moving it backwards (a late "in transit" does not overwrite "delivered")."""
-        picking = self.env["stock.picking"].search(
-            [("logistics_tracking_ref", "=", document["tracking_number"])], limit=1
+        pickings = self.env["stock.picking"].with_company(message.company_id)
+        company = [("company_id", "=", message.company_id.id)]
+        picking = pickings.search(
+            [*company, ("logistics_tracking_ref", "=", document["tracking_number"])], limit=1
         )
         if not picking and document.get("shipment_reference"):
-            picking = self.env["stock.picking"].search(
-                [("name", "=", document["shipment_reference"])], limit=1
+            picking = pickings.search(
+                [*company, ("name", "=", document["shipment_reference"])], limit=1
             )
         if not picking:
             raise BusinessError(
@@ -218,7 +231,7 @@ class LogisticsApplier(models.AbstractModel):
         )
         new_rank = TRACKING_RANK.get(document["status"], 0)
         old_rank = TRACKING_RANK.get(picking.logistics_tracking_status or "", 0)
-        occurred_at = fields.Datetime.to_datetime(document["occurred_at"][:19].replace("T", " "))
+        occurred_at = to_utc_naive(document["occurred_at"])
         newer = (
             not picking.logistics_tracking_date or occurred_at >= picking.logistics_tracking_date
         )

@@ -279,3 +279,112 @@ class TestConnection(LogisticsCase):
         self.assertEqual(result["params"]["type"], "danger")
         self.assertIn("refused the credentials", result["params"]["message"])
         self.assertNotIn(PARTNER_TOKEN, str(result))
+
+
+class TestReviewedEdges(LogisticsCase):
+    def test_retry_after_fixing_a_mapping_rebuilds_the_document(self):
+        north = self.env["stock.warehouse"].create({"name": "North", "code": "NRTH"})
+        picking = self.make_picking()
+        picking.picking_type_id = north.out_type_id
+        message = self.release(picking)
+        self.assertEqual(message.error_class, "mapping")
+        self.env["logistics.mapping"].create(
+            {
+                "backend_id": self.backend.id,
+                "mapping_type": "warehouse",
+                "odoo_value": "NRTH",
+                "partner_value": "SBX-NORTH",
+            }
+        )
+        message.with_user(self.manager).action_retry()
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        [stored] = self.sandbox.documents("orders")
+        self.assertEqual(stored["data"]["warehouse_code"], "SBX-NORTH")
+        self.assertEqual(message.exception_ids.state, "resolved")
+
+    def test_a_superseded_job_does_nothing(self):
+        message = self.release()
+        first_job = self.jobs_for(message)
+        message._enqueue(eta=600)  # e.g. a probe scheduled while the first job still waits
+        self.assertEqual(len(self.jobs_for(message)), 2)
+        self.assertEqual(self.run_jobs(), ["superseded: a newer job handles this message"])
+        self.assertEqual(first_job.state, "done")
+        self.assertEqual(message.attempts, 0)
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempts, 1)
+        self.assertEqual(len(self.sandbox.documents("orders")), 1)
+
+    def test_enqueueing_twice_the_same_way_makes_one_job(self):
+        message = self.release()
+        message._enqueue()
+        self.assertEqual(len(self.jobs_for(message)), 1, "queue_job's identity key dedups")
+
+    def test_a_cancelled_release_can_be_made_again(self):
+        picking = self.make_picking()
+        first = self.release(picking)
+        first.with_user(self.manager).action_cancel()
+        second = self.release(picking)
+        self.assertNotEqual(first, second)
+        self.assertEqual(second.idempotency_key, f"{first.idempotency_key}#2")
+        self.run_jobs()
+        self.assertEqual((first.state, second.state), ("cancelled", "done"))
+
+    def test_overdue_acknowledgement_opens_one_exception(self):
+        self.env["logistics.backend.flow"].create(
+            {
+                "backend_id": self.backend.id,
+                "flow": "order_release",
+                "direction": "outbound",
+                "ack_expected_minutes": 30,
+            }
+        )
+        message = self.release()
+        self.run_jobs()
+        self.assertTrue(message.ack_due_at)
+        Message = self.env["logistics.message"]
+        self.assertFalse(Message._cron_ack_overdue(), "not due yet")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_message SET ack_due_at = now() at time zone 'UTC' - interval '1 "
+            "minute' WHERE id = %s",
+            (message.id,),
+        )
+        message.invalidate_recordset()
+        self.assertEqual(Message._cron_ack_overdue(), message)
+        self.assertFalse(Message._cron_ack_overdue(), "raised once, not every run")
+        exception = message.exception_ids
+        self.assertEqual(exception.exception_type, "ack_overdue")
+
+    def test_realtime_message_left_pending_is_picked_up(self):
+        message = self.release(enqueue=False)
+        self.assertEqual(message.state, "pending")
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_message SET write_date = now() at time zone 'UTC' - interval "
+            "'1 hour' WHERE id = %s",
+            (message.id,),
+        )
+        message.invalidate_recordset()
+        self.assertIn(message, self.env["logistics.message"]._cron_recover_stuck())
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+
+    def test_zero_retention_keeps_messages_forever(self):
+        message = self.release()
+        self.run_jobs()
+        self.env["ir.config_parameter"].set_param("logistics_connector.message_retention_days", "0")
+        self.env["ir.config_parameter"].set_param(
+            "logistics_connector.payload_retention_days", "not a number"
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_message SET create_date = create_date - interval '5000 days' "
+            "WHERE id = %s",
+            (message.id,),
+        )
+        message.invalidate_recordset()
+        result = self.env["logistics.message"]._cron_purge()
+        self.assertEqual(result["messages_deleted"], 0)
+        self.assertTrue(message.exists())

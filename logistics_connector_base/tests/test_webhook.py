@@ -199,3 +199,34 @@ class TestWebhookIntake(LogisticsCase, HttpCase):
         self.assertEqual(message.error_class, "validation")
         self.assertEqual(message.exception_ids.exception_type, "validation_error")
         self.assertTrue(message._raw_payload(), "the raw delivery is kept for replay")
+
+    def test_events_apply_in_their_own_time_zone_and_company(self):
+        picking = self.make_picking()
+        picking.logistics_tracking_ref = "1ZTZ"
+        self.env.flush_all()
+        # 23:30 in UTC-05:00 is 04:30 UTC the next day: later than 02:00 UTC.
+        for msg_id, event in (
+            ("tz1", self.tracking_event("1ZTZ", "in_transit", "2026-11-21T02:00:00Z")),
+            ("tz2", self.tracking_event("1ZTZ", "in_transit", "2026-11-20T23:30:00-05:00")),
+        ):
+            status, text = self.sandbox.send_webhook(self.url, "t", event, msg_id=msg_id)
+            self.assertEqual(status, 202, text)
+        self.run_jobs()
+        self.assertEqual(str(picking.logistics_tracking_date), "2026-11-21 04:30:00")
+
+    def test_deeply_nested_body_is_400(self):
+        body = b"[" * 100000 + b"]" * 100000
+        response = self.post_raw(body, self.signed_headers(body))
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("nested too deeply", response.json()["detail"])
+
+    def test_our_broken_secret_is_a_retryable_503_and_a_work_item(self):
+        self.backend.sudo().webhook_secret = "not-a-valid-secret!!"
+        self.env.flush_all()
+        status, _text = self.sandbox.send_webhook(self.url, "t", self.tracking_event())
+        self.assertEqual(status, 503, "the partner keeps the event and retries")
+        self.assertFalse(self.inbound())
+        exception = self.env["logistics.exception"].search(
+            [("backend_id", "=", self.backend.id), ("exception_type", "=", "configuration_error")]
+        )
+        self.assertEqual(len(exception), 1)
