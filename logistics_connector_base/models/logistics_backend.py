@@ -164,16 +164,31 @@ class LogisticsBackend(models.Model):
         readonly=True,
         copy=False,
     )
-    breaker_failures = fields.Integer(readonly=True, copy=False, default=0)
+    breaker_failures = fields.Integer(
+        readonly=True, copy=False, default=0, help="Consecutive transient failures so far."
+    )
     breaker_opened_at = fields.Datetime(readonly=True, copy=False)
     # Throughput
     rate_limit = fields.Float(
         string="Request Rate Limit (/s)",
         help="Most requests per second sent to this partner by one worker; 0 = no limit.",
     )
-    connect_timeout = fields.Float(string="Connect Timeout (s)", default=5.0)
-    read_timeout = fields.Float(string="Read Timeout (s)", default=30.0)
-    channel_name = fields.Char(compute="_compute_channel_name", store=True)
+    connect_timeout = fields.Float(
+        string="Connect Timeout (s)",
+        default=5.0,
+        help="How long to wait for the partner to accept a connection.",
+    )
+    read_timeout = fields.Float(
+        string="Read Timeout (s)",
+        default=30.0,
+        help="How long to wait for the partner's answer before retrying later.",
+    )
+    channel_name = fields.Char(
+        compute="_compute_channel_name",
+        store=True,
+        help="queue_job channel of this partner's jobs; set its capacity in the server "
+        "configuration ([queue_job] channels = root.logistics.<code>:2).",
+    )
     # Webhooks
     webhook_token = fields.Char(
         copy=False,
@@ -193,7 +208,10 @@ class LogisticsBackend(models.Model):
         groups=MANAGER_GROUP,
         help="Until then, deliveries signed with the previous secret are still accepted.",
     )
-    webhook_rotation_grace_hours = fields.Integer(default=24)
+    webhook_rotation_grace_hours = fields.Integer(
+        default=24,
+        help="After a rotation, deliveries signed with the previous secret are accepted this long.",
+    )
     webhook_max_body_kb = fields.Integer(string="Webhook Body Limit (KB)", default=1024)
     # Health
     last_success_at = fields.Datetime(readonly=True, copy=False)
@@ -744,7 +762,9 @@ class LogisticsBackendEndpoint(models.Model):
     )
     base_url = fields.Char(string="Base URL", help="e.g. https://api.partner.example/")
     auth_kind = fields.Selection(
-        [
+        help="How Odoo authenticates to the partner's API. OAuth2 tokens are cached and "
+        "refreshed on expiry or on a 401.",
+        selection=[
             ("none", "None"),
             ("basic", "Basic (user + password)"),
             ("bearer", "Bearer token"),
@@ -757,12 +777,16 @@ class LogisticsBackendEndpoint(models.Model):
     username = fields.Char()
     password = fields.Char()
     token = fields.Char()
-    api_key_header = fields.Char(default="X-Api-Key")
+    api_key_header = fields.Char(
+        default="X-Api-Key", help="Name of the HTTP header that carries the API key."
+    )
     api_key = fields.Char(string="API Key")
-    token_url = fields.Char(string="OAuth2 Token URL")
+    token_url = fields.Char(
+        string="OAuth2 Token URL", help="Where client-credentials tokens are requested."
+    )
     client_id = fields.Char(string="OAuth2 Client ID")
     client_secret = fields.Char(string="OAuth2 Client Secret")
-    scope = fields.Char(string="OAuth2 Scope")
+    scope = fields.Char(string="OAuth2 Scope", help="Space-separated scopes, if the partner asks.")
     sftp_host = fields.Char(string="SFTP Host")
     sftp_port = fields.Integer(string="SFTP Port", default=22)
     sftp_username = fields.Char(string="SFTP User")

@@ -67,7 +67,12 @@ class LogisticsMessage(models.Model):
 
     name = fields.Char(compute="_compute_name", search="_search_name")
     backend_id = fields.Many2one(
-        "logistics.backend", required=True, readonly=True, index=True, ondelete="restrict"
+        "logistics.backend",
+        string="Partner",
+        required=True,
+        readonly=True,
+        index=True,
+        ondelete="restrict",
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     flow = fields.Selection(FLOW_SELECTION, required=True, readonly=True, index=True)
@@ -125,10 +130,15 @@ class LogisticsMessage(models.Model):
     wire_headers = fields.Json(readonly=True, copy=False, help="Headers, secrets masked.")
     wire_request_text = fields.Text(compute="_compute_payload_texts", string="Sent / Received")
     wire_response_text = fields.Text(compute="_compute_payload_texts", string="Answer")
+    wire_headers_text = fields.Text(compute="_compute_payload_texts", string="Headers")
     content_hash = fields.Char(readonly=True, index=True, copy=False)
-    attempts = fields.Integer(readonly=True, copy=False)
-    max_attempts = fields.Integer(readonly=True)
-    next_attempt_at = fields.Datetime(readonly=True, copy=False)
+    attempts = fields.Integer(readonly=True, copy=False, help="Attempts made so far.")
+    max_attempts = fields.Integer(
+        readonly=True, help="After this many failed attempts the message is dead."
+    )
+    next_attempt_at = fields.Datetime(
+        readonly=True, copy=False, help="When the next attempt is scheduled (backoff)."
+    )
     error_class = fields.Selection(
         [
             ("transient", "Transient"),
@@ -143,7 +153,13 @@ class LogisticsMessage(models.Model):
         help="Transient errors are retried with backoff; the others need a person.",
     )
     error_message = fields.Text(readonly=True, copy=False)
-    job_uuid = fields.Char(string="Current Job", readonly=True, copy=False, index=True)
+    job_uuid = fields.Char(
+        string="Current Job",
+        readonly=True,
+        copy=False,
+        index=True,
+        help="The queue_job job that processes this message next; older jobs step aside.",
+    )
     job_state = fields.Char(compute="_compute_job_state")
     parent_id = fields.Many2one("logistics.message", readonly=True, index=True)
     child_ids = fields.One2many("logistics.message", "parent_id", readonly=True)
@@ -209,6 +225,11 @@ class LogisticsMessage(models.Model):
                 else False
             )
             message.wire_request_text = _bytes_to_text(message.wire_request)
+            message.wire_headers_text = (
+                json.dumps(message.wire_headers, indent=2, ensure_ascii=False)
+                if message.wire_headers
+                else False
+            )
             message.wire_response_text = _bytes_to_text(message.wire_response)
 
     def _compute_job_state(self):
@@ -775,7 +796,8 @@ class LogisticsMessage(models.Model):
 
     def action_view_job(self):
         self.ensure_one()
-        job = self.env["queue.job"].search([("uuid", "=", self.job_uuid)], limit=1)
+        # Logistics Managers follow their messages' jobs without being job queue managers.
+        job = self.env["queue.job"].sudo().search([("uuid", "=", self.job_uuid)], limit=1)
         if not job:
             raise UserError(self.env._("The job of this message no longer exists."))
         return {

@@ -145,6 +145,15 @@ class TestSecretsNeverStored(LogisticsCase, HttpCase):
         haystacks["chatter"] = json.dumps(
             chatter.read(["body", "subject"]), default=str
         ) + json.dumps(chatter.tracking_value_ids.read(), default=str)
+        attempts = self.env["logistics.message.attempt"].search(
+            [("message_id", "in", messages.ids)]
+        )
+        haystacks["attempts"] = json.dumps(attempts.read(["outcome", "error_message"]), default=str)
+        jobs = self.env["queue.job"].search([("channel", "=", self.backend.channel_name)])
+        haystacks["jobs"] = json.dumps(
+            jobs.read(["name", "func_string", "result", "exc_info", "exc_message"]), default=str
+        )
+        haystacks["partner health"] = self.backend.last_error or ""
         audit = self.env["logistics.audit.log"].search([])
         haystacks["audit"] = json.dumps(audit.read(), default=str)
         exceptions = self.env["logistics.exception"].search([("backend_id", "=", self.backend.id)])
