@@ -456,12 +456,30 @@ class LogisticsBackend(models.Model):
         endpoint = self._get_endpoint()
         inbound = endpoint.get("sftp_inbound_folder") or "outbound"
         archive = endpoint.get("sftp_archive_folder") or "archive"
-        counts = {"received": 0, "already_received": 0}
+        error_folder = endpoint.get("sftp_error_folder") or "error"
+        counts = {"received": 0, "already_received": 0, "refused": 0}
         with self._sftp_transport() as sftp:
             sftp.ensure_folder(archive)
             for name, _size, _mtime in sftp.list_files(inbound)[:limit]:
                 path = posixpath.join(inbound, name)
                 data = sftp.read(path)
+                if not data:
+                    # Nothing to store: set it aside where the partner can see it was refused.
+                    sftp.ensure_folder(error_folder)
+                    moved_to = sftp.move(path, error_folder)
+                    self.env["logistics.exception"].raise_exception(
+                        "validation_error",
+                        self.env._("%(partner)s sent an empty file", partner=self.name),
+                        self.env._(
+                            "The file %(name)s was empty; it was moved to %(where)s on the "
+                            "partner's server. Ask the partner to send it again.",
+                            name=name,
+                            where=moved_to,
+                        ),
+                        backend=self,
+                    )
+                    counts["refused"] += 1
+                    continue
                 fingerprint = file_fingerprint(name, data)
                 with autonomous_cursor(self.env) as cr:
                     env = self.env(cr=cr)

@@ -35,6 +35,7 @@ class TestSftpPoll(LogisticsCase):
             {
                 "sftp_inbound_folder": f"{self.root.name}/outbound",
                 "sftp_archive_folder": f"{self.root.name}/archive",
+                "sftp_error_folder": f"{self.root.name}/error",
             }
         )
 
@@ -50,7 +51,7 @@ class TestSftpPoll(LogisticsCase):
         self.drop("945_0001.edi", b"ISA*00*first file~")
         self.drop("945_0002.edi", b"ISA*00*second file~")
         counts = self.backend._sftp_poll()
-        self.assertEqual(counts, {"received": 2, "already_received": 0})
+        self.assertEqual(counts, {"received": 2, "already_received": 0, "refused": 0})
         messages = self.inbound()
         self.assertEqual(messages.mapped("external_id"), ["945_0001.edi", "945_0002.edi"])
         self.assertEqual(messages[0]._raw_payload(), b"ISA*00*first file~")
@@ -64,7 +65,7 @@ class TestSftpPoll(LogisticsCase):
         # The worker died after storing the message but before archiving: the file is back.
         self.drop("945_0003.edi", b"ISA*00*third~")
         counts = self.backend._sftp_poll()
-        self.assertEqual(counts, {"received": 0, "already_received": 1})
+        self.assertEqual(counts, {"received": 0, "already_received": 1, "refused": 0})
         self.assertEqual(len(self.inbound()), 1)
         self.assertFalse(list((self.root / "outbound").iterdir()))
 
@@ -109,3 +110,12 @@ class TestSftpPoll(LogisticsCase):
         self.assertEqual(exception.exception_type, "partner_down")
         self.assertIn("Nothing was lost", exception.description)
         self.assertTrue((self.root / "outbound" / "kept.csv").exists())
+
+    def test_an_empty_file_goes_to_the_error_folder_with_an_exception(self):
+        self.drop("empty.edi", b"")
+        counts = self.backend._sftp_poll()
+        self.assertEqual(counts["refused"], 1)
+        self.assertFalse(self.inbound())
+        self.assertTrue((self.root / "error" / "empty.edi").exists())
+        exception = self.env["logistics.exception"].search([("backend_id", "=", self.backend.id)])
+        self.assertIn("empty.edi", exception.description)
