@@ -11,17 +11,26 @@ sees the latest head) locks the company's chain head (``logistics.audit.chain``)
 committed unsealed entry in id order: position, previous hash, hash. An entry whose transaction
 rolled back never existed; one whose sealing was interrupted is sealed by the next seal, by the
 sealing cron, or before any verification or purge.
+
+The post-commit seal never waits and never fails the commit it follows: it takes the chain head
+with SKIP LOCKED (if another seal holds it, that one or the next seal or the cron catches up)
+and any error is logged and left to the sealing cron. Verification, purge and cron take the
+lock and wait for it.
 """
 
 import hashlib
 import json
+import logging
 from datetime import datetime, timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.registry import Registry
+from odoo.tools import SQL
 
 from ..lib.masking import mask_mapping
+
+_logger = logging.getLogger(__name__)
 
 MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
 GENESIS_HASH = "0" * 64
@@ -46,6 +55,11 @@ HASHED_FIELDS = (
     "prev_hash",
 )
 VERIFY_BATCH = 5000
+# Oldest entries removed per company by one purge call: keeps the chain head lock short.
+PURGE_BATCH = 5000
+# Safety net of the post-commit seal against any other lock wait (e.g. a chain head being
+# created by another transaction): give up quickly, the cron seals later.
+SEAL_LOCK_TIMEOUT = "5s"
 
 AUDIT_EVENTS = [
     ("send", "Sent"),
@@ -217,6 +231,7 @@ class LogisticsAuditLog(models.Model):
     # ------------------------------------------------------------------------------------------
     # Public API
     # ------------------------------------------------------------------------------------------
+    @api.private  # Python callers only: over RPC anyone could forge entries (sudo write).
     @api.model
     def record(
         self,
@@ -232,7 +247,8 @@ class LogisticsAuditLog(models.Model):
     ):
         """Append one entry to the audit chain of its company and return it.
 
-        Works for any user (written with sudo; the acting user is kept in ``user_id``).
+        Works for any user (written with sudo; the acting user is kept in ``user_id``), which
+        is why it cannot be called over RPC.
         ``details`` is a JSON-compatible dict; values of secret-looking keys (password, token,
         api_key, secret...) are masked before storage. Company, partner, correlation id and
         document are taken from the arguments, else from the message, else from the record.
@@ -322,21 +338,37 @@ class LogisticsAuditLog(models.Model):
             dbname = self.env.cr.dbname
 
             def seal():
-                registry = Registry(dbname)
-                with registry.cursor() as cr:
-                    # READ COMMITTED: after waiting for the head lock, read the latest head.
-                    cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                    env = api.Environment(cr, SUPERUSER_ID, {})
-                    for company in sorted(companies):
-                        env["logistics.audit.log"]._seal_pending(company)
+                # Runs inside commit(), after the business transaction is committed: raising
+                # here would turn a committed webhook into an error answer or mark a finished
+                # job failed. Whatever is left unsealed is sealed by the cron.
+                try:
+                    registry = Registry(dbname)
+                    with registry.cursor() as cr:
+                        # READ COMMITTED: each statement sees the latest committed entries.
+                        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                        cr.execute("SET LOCAL lock_timeout = %s", (SEAL_LOCK_TIMEOUT,))
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        for company in sorted(companies):
+                            env["logistics.audit.log"]._seal_pending(company, skip_locked=True)
+                except Exception as error:  # anything: the commit already happened
+                    # Only the error class: its text may quote entry content.
+                    _logger.warning(
+                        "Sealing the audit entries of companies %s after commit failed (%s); "
+                        "the sealing cron will seal them.",
+                        sorted(companies),
+                        type(error).__name__,
+                    )
 
             postcommit.add(seal)
         companies.add(company_id)
 
     @api.model
-    def _seal_pending(self, company_id):
+    def _seal_pending(self, company_id, skip_locked=False):
         """Give every committed unsealed entry of the company its position and hashes, in id
-        order, under the lock of the company's chain head. Returns how many were sealed."""
+        order, under the lock of the company's chain head. Returns how many were sealed.
+
+        With ``skip_locked`` (the post-commit seal) nothing is done if another transaction
+        holds the chain head: that seal, the next one or the cron seals these entries."""
         cr = self.env.cr
         self.env.flush_all()
         cr.execute(
@@ -345,40 +377,54 @@ class LogisticsAuditLog(models.Model):
             (company_id, GENESIS_HASH),
         )
         cr.execute(
-            "SELECT last_sequence, last_hash FROM logistics_audit_chain "
-            "WHERE company_id = %s FOR UPDATE",
-            (company_id,),
-        )
-        sequence, last_hash = cr.fetchone()
-        cr.execute(
-            """
-            SELECT id, company_id, create_date, user_id, event, backend_ref, message_ref,
-                   correlation_id, res_model, res_id, record_name, summary, details
-              FROM logistics_audit_log
-             WHERE company_id = %s AND sequence IS NULL
-          ORDER BY id
-               FOR UPDATE
-            """,
-            (company_id,),
-        )
-        rows = cr.dictfetchall()
-        for row in rows:
-            sequence += 1
-            row.update(sequence=sequence, prev_hash=last_hash)
-            last_hash = entry_hash(row)
-            cr.execute(
-                "UPDATE logistics_audit_log SET sequence = %s, prev_hash = %s, entry_hash = %s "
-                "WHERE id = %s",
-                (sequence, row["prev_hash"], last_hash, row["id"]),
+            SQL(
+                "SELECT last_sequence, last_hash FROM logistics_audit_chain "
+                "WHERE company_id = %s FOR UPDATE %s",
+                company_id,
+                SQL("SKIP LOCKED") if skip_locked else SQL(),
             )
-        if rows:
+        )
+        head = cr.fetchone()
+        if head is None:
+            return 0
+        sequence, last_hash = head
+        sealed = 0
+        # Under READ COMMITTED, entries committed while we sealed show up in the next round:
+        # a seal that skipped because we held the lock finds its entries sealed by us.
+        while True:
+            cr.execute(
+                """
+                SELECT id, company_id, create_date, user_id, event, backend_ref, message_ref,
+                       correlation_id, res_model, res_id, record_name, summary, details
+                  FROM logistics_audit_log
+                 WHERE company_id = %s AND sequence IS NULL
+              ORDER BY id
+                 LIMIT %s
+                   FOR UPDATE
+                """,
+                (company_id, VERIFY_BATCH),
+            )
+            rows = cr.dictfetchall()
+            if not rows:
+                break
+            for row in rows:
+                sequence += 1
+                row.update(sequence=sequence, prev_hash=last_hash)
+                last_hash = entry_hash(row)
+                cr.execute(
+                    "UPDATE logistics_audit_log "
+                    "SET sequence = %s, prev_hash = %s, entry_hash = %s WHERE id = %s",
+                    (sequence, row["prev_hash"], last_hash, row["id"]),
+                )
+            sealed += len(rows)
+        if sealed:
             cr.execute(
                 "UPDATE logistics_audit_chain SET last_sequence = %s, last_hash = %s "
                 "WHERE company_id = %s",
                 (sequence, last_hash, company_id),
             )
             self.invalidate_model(["sequence", "prev_hash", "entry_hash"])
-        return len(rows)
+        return sealed
 
     @api.model
     def _cron_seal_pending(self):
@@ -557,13 +603,19 @@ class LogisticsAuditLog(models.Model):
     # Retention
     # ------------------------------------------------------------------------------------------
     @api.model
-    def _purge_older_than(self, days):
+    def _purge_older_than(self, days, batch_size=PURGE_BATCH):
         """Delete, per company, the oldest whole prefix of the chain older than ``days`` days,
         then append a purge entry recording the cut (last purged sequence and its hash) so the
-        remaining chain still verifies. Returns the number of entries removed."""
+        remaining chain still verifies. At most ``batch_size`` entries per company go per call,
+        so the chain head stays locked briefly; the next call continues. Returns the number of
+        entries removed."""
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
             raise UserError(
                 self.env._("The audit retention must be a whole number of days, at least 1.")
+            )
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise UserError(
+                self.env._("The audit purge batch size must be a whole number, at least 1.")
             )
         cutoff = fields.Datetime.now() - timedelta(days=days)
         cr = self.env.cr
@@ -590,8 +642,8 @@ class LogisticsAuditLog(models.Model):
             boundary = cr.fetchone()[0] or ((head[0] if head else 0) + 1)
             cr.execute(
                 "SELECT id, sequence, entry_hash FROM logistics_audit_log "
-                "WHERE company_id = %s AND sequence < %s ORDER BY sequence",
-                (company.id, boundary),
+                "WHERE company_id = %s AND sequence < %s ORDER BY sequence LIMIT %s",
+                (company.id, boundary, batch_size),
             )
             rows = cr.fetchall()
             if not rows:

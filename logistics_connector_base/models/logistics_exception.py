@@ -4,7 +4,7 @@ from datetime import timedelta
 import psycopg2
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger, plaintext2html
 
 from .db_tools import probe_unique_conflict
@@ -53,6 +53,11 @@ OPEN_STATES = ("new", "in_progress")
 CLOSED_STATES = ("resolved", "ignored")
 DEFAULT_SLA_HOURS = 24
 MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
+# What a Logistics User may write directly (form, RPC): who handles it. Everything else goes
+# through the action methods, which check access and then write with sudo, or is for managers.
+USER_WRITABLE_FIELDS = frozenset({"user_id", "team_id"})
+# The life cycle: only the action methods change it (they ask for a reason and audit it).
+LIFECYCLE_FIELDS = frozenset({"state", "resolution_reason", "resolved_by", "resolved_at"})
 
 
 class LogisticsException(models.Model):
@@ -200,6 +205,11 @@ class LogisticsException(models.Model):
     resolved_by = fields.Many2one("res.users", readonly=True, copy=False, string="Closed By")
     resolved_at = fields.Datetime(readonly=True, copy=False, string="Closed On")
     color = fields.Integer(compute="_compute_color")
+    can_edit_details = fields.Boolean(
+        compute="_compute_can_edit_details",
+        help="The current user may edit the summary, type, severity, deadline and description "
+        "(Logistics Managers); users reassign it and use the buttons.",
+    )
 
     # ------------------------------------------------------------------------------------------
     # Database
@@ -216,7 +226,10 @@ class LogisticsException(models.Model):
         )
 
     def write(self, vals):
+        if not self.env.su:
+            self._check_direct_write(vals)
         if vals.get("state") in CLOSED_STATES and not (vals.get("resolution_reason") or "").strip():
+            # Also for system code: a closed exception always tells why.
             raise UserError(
                 self.env._(
                     "Use Resolve or Ignore to close an exception: they ask for the reason, "
@@ -224,6 +237,37 @@ class LogisticsException(models.Model):
                 )
             )
         return super().write(vals)
+
+    def _check_direct_write(self, vals):
+        """Writes by a user (form, RPC) may not move the life cycle, which would skip the reason
+        and the audit entry, and users only reassign: the rest is the system's or a manager's."""
+        if LIFECYCLE_FIELDS & vals.keys():
+            raise UserError(
+                self.env._(
+                    "Use Start, Resolve or Ignore to change the status of an exception: they ask "
+                    "for the reason and record who did it in the audit log."
+                )
+            )
+        if self.env.user.has_group(MANAGER_GROUP):
+            return
+        forbidden = vals.keys() - self._user_writable_fields()
+        if forbidden:
+            labels = sorted(self._fields[name].string for name in forbidden if name in self._fields)
+            raise AccessError(
+                self.env._(
+                    "Only Logistics Managers can change %(fields)s of an exception. You can change "
+                    "its team and assignee, and use Start, Resolve or Ignore.",
+                    fields=", ".join(labels) or ", ".join(sorted(forbidden)),
+                )
+            )
+
+    @api.model
+    def _user_writable_fields(self):
+        # Plus the chatter and activity fields: following, posting and planning stay open.
+        mail_fields = set(self.env["mail.thread"]._fields) | set(
+            self.env["mail.activity.mixin"]._fields
+        )
+        return USER_WRITABLE_FIELDS | (mail_fields - set(models.MAGIC_COLUMNS) - {"display_name"})
 
     # ------------------------------------------------------------------------------------------
     # Computed
@@ -239,6 +283,12 @@ class LogisticsException(models.Model):
     def _compute_color(self):
         for exception in self:
             exception.color = SEVERITY_COLOR.get(exception.severity, 0)
+
+    @api.depends_context("uid")
+    def _compute_can_edit_details(self):
+        can_edit = self.env.user.has_group(MANAGER_GROUP)
+        for exception in self:
+            exception.can_edit_details = can_edit
 
     @api.depends("res_model", "res_id")
     def _compute_document_name(self):
@@ -294,6 +344,7 @@ class LogisticsException(models.Model):
     # ------------------------------------------------------------------------------------------
     # Raising (the API of the pipeline)
     # ------------------------------------------------------------------------------------------
+    @api.private  # Python callers only: over RPC anyone could forge work items (sudo write).
     @api.model
     def raise_exception(
         self,
@@ -311,10 +362,11 @@ class LogisticsException(models.Model):
         """Report a problem that needs a person and return its exception.
 
         If the same problem (same ``dedup_key``; by default type + partner + document, or
-        type + partner + message flow) is already open, its occurrence counter goes up and its
-        description is refreshed instead of creating a duplicate. A new exception is routed by
-        the rules (team, assignee, severity, SLA) and the assignee gets a To-Do activity.
-        Works for any user: exceptions are written with sudo.
+        type + partner + message for a message without a document) is already open, its
+        occurrence counter goes up and its description is refreshed instead of creating a
+        duplicate. A new exception is routed by the rules (team, assignee, severity, SLA) and the
+        assignee gets a To-Do activity. Works for any user (exceptions are written with sudo),
+        which is why it cannot be called over RPC.
         """
         if exception_type not in dict(EXCEPTION_TYPES):
             raise ValueError(f"Unknown logistics exception type {exception_type!r}")
@@ -370,7 +422,9 @@ class LogisticsException(models.Model):
             if message.res_model and message.res_id:
                 subject = f"{message.res_model},{message.res_id}"
             else:
-                subject = f"flow:{message.flow}"
+                # No document (e.g. a webhook delivery): each message is its own problem, so
+                # its exception is closed when that message, not a later one, goes through.
+                subject = f"msg:{message.id}"
         else:
             subject = "-"
         return f"{exception_type}:{backend.id if backend else 0}:{subject}"
@@ -527,12 +581,14 @@ class LogisticsException(models.Model):
 
     def action_start(self):
         """Take it: in progress, assigned to me if nobody has it."""
+        self.check_access("write")
         exceptions = self._check_open(self.env._("Start")).filtered(lambda e: e.state == "new")
         for exception in exceptions:
             values = {"state": "in_progress"}
             if not exception.user_id:
                 values["user_id"] = self.env.uid
-            exception.write(values)
+            # sudo: the status is not writable directly (see write()); access checked above.
+            exception.sudo().write(values)
         exceptions._audit(
             "state_change",
             lambda e: self.env._("Exception %(name)s started", name=e.name),
@@ -593,11 +649,13 @@ class LogisticsException(models.Model):
             raise UserError(
                 self.env._("Say why in the reason field: it tells the next person what was done.")
             )
+        self.check_access("write")
         exceptions = self._check_open(
             self.env._("Resolving") if state == "resolved" else self.env._("Ignoring")
         )
         now = fields.Datetime.now()
-        exceptions.write(
+        # sudo: the status is not writable directly (see write()); access checked above.
+        exceptions.sudo().write(
             {
                 "state": state,
                 "resolution_reason": reason,
@@ -651,12 +709,13 @@ class LogisticsException(models.Model):
         return True
 
     def _after_message_action(self, text):
+        self.check_access("write")
         for exception in self:
             if exception.state == "new":
                 values = {"state": "in_progress"}
                 if not exception.user_id:
                     values["user_id"] = self.env.uid
-                exception.write(values)
+                exception.sudo().write(values)
             exception.message_post(
                 body=self.env._(
                     "%(text)s for %(message)s by %(user)s.",

@@ -1,11 +1,13 @@
 import json
+import time
 import unittest
 from datetime import timedelta
 
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.registry import Registry
-from odoo.tests import TransactionCase, get_db_name, new_test_user
+from odoo.tests import HttpCase, TransactionCase, get_db_name, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from ..models.logistics_audit_log import GENESIS_HASH, entry_hash
 from .common import CommittedWorkMixin
@@ -158,6 +160,45 @@ class TestAuditAppendOnly(AuditCase):
         self.assertTrue(self.Audit._verify_chain(self.company_a)["ok"])
 
 
+@tagged("post_install", "-at_install")
+class TestAuditOverRpc(HttpCase):
+    def rpc(self, model, method, args, kwargs=None):
+        return self.url_open(
+            f"/web/dataset/call_kw/{model}/{method}",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "model": model,
+                        "method": method,
+                        "args": args,
+                        "kwargs": kwargs or {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        ).json()
+
+    def test_record_cannot_be_called_over_json_rpc(self):
+        new_test_user(
+            self.env,
+            login="lc_audit_rpc_user",
+            password="lc_audit_rpc_user",
+            groups="logistics_connector_base.group_logistics_user",
+        )
+        self.authenticate("lc_audit_rpc_user", "lc_audit_rpc_user")
+        answer = self.rpc("logistics.audit.log", "record", ["resolve", "Forged over RPC"])
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        self.assertIn("cannot be called remotely", answer["error"]["data"]["message"])
+        self.assertFalse(
+            self.env["logistics.audit.log"].search([("summary", "=", "Forged over RPC")])
+        )
+        # The same session reads the audit log: only the forging method is closed.
+        answer = self.rpc("logistics.audit.log", "search_count", [[]])
+        self.assertIsInstance(answer["result"], int)
+
+
 class TestAuditVerification(AuditCase):
     def _five_entries(self):
         for index in range(1, 6):
@@ -279,10 +320,34 @@ class TestAuditRetention(AuditCase):
         self.tamper("DELETE FROM logistics_audit_log WHERE id = %s", (chain[0].id,))
         self.assertFalse(self.Audit._verify_chain(self.company_a)["ok"])
 
+    def test_purge_goes_in_batches_and_each_cut_verifies(self):
+        real_now = self.env.cr.now()
+        self.env.cr._now = real_now - timedelta(days=400)
+        for index in range(1, 6):
+            self.Audit.record("send", f"Old {index}", company=self.company_a)
+        self.env.cr._now = real_now
+        self.Audit.record("send", "Recent", company=self.company_a)
+
+        removed = []
+        for _run in range(4):
+            removed.append(self.Audit._purge_older_than(365, batch_size=2))
+            result = self.Audit._verify_chain(self.company_a)
+            self.assertTrue(result["ok"], result["message"])
+        self.assertEqual(removed, [2, 2, 1, 0], "at most 2 per call, until nothing is old")
+        chain = self.entries(self.company_a)
+        self.assertEqual(chain.mapped("summary")[0], "Recent")
+        purges = chain.filtered(lambda entry: entry.event == "purge")
+        self.assertEqual(
+            [json.loads(entry.details)["purged_through_sequence"] for entry in purges], [2, 4, 5]
+        )
+
     def test_purge_needs_a_sensible_retention(self):
         for days in (0, -5, "30", 1.5, None):
             with self.assertRaises(UserError):
                 self.Audit._purge_older_than(days)
+        for batch_size in (0, -1, 2.5, True):
+            with self.assertRaises(UserError):
+                self.Audit._purge_older_than(30, batch_size=batch_size)
         self.Audit.record("send", "Fresh", company=self.company_a)
         self.assertEqual(self.Audit._purge_older_than(30), 0, "nothing that young is purged")
         self.assertEqual(len(self.entries(self.company_a)), 1)
@@ -365,9 +430,9 @@ class TestAuditedConfiguration(AuditCase):
         self.assertEqual((change["old"], change["new"]), ("P-WH-1", "P-WH-2"))
 
 
-class TestAuditConcurrentAppends(CommittedWorkMixin, unittest.TestCase):
-    """Two real transactions appending to the same company's chain, as two workers would.
-    Everything committed here is removed again and the chain head restored."""
+class CommittedAuditCase(CommittedWorkMixin, unittest.TestCase):
+    """Real transactions appending to the main company's chain, as workers would. Everything
+    committed here is removed again and the chain head restored."""
 
     def setUp(self):
         super().setUp()
@@ -391,7 +456,9 @@ class TestAuditConcurrentAppends(CommittedWorkMixin, unittest.TestCase):
     def _record(self, cr, summary):
         env = api.Environment(cr, SUPERUSER_ID, {})
         company = env["res.company"].browse(self.company_id)
-        return env["logistics.audit.log"].record("other", summary, company=company).id
+        entry_id = env["logistics.audit.log"].record("other", summary, company=company).id
+        self.entry_ids.append(entry_id)
+        return entry_id
 
     def _sealed(self, entry_id):
         with self.registry.cursor() as cr:
@@ -401,23 +468,91 @@ class TestAuditConcurrentAppends(CommittedWorkMixin, unittest.TestCase):
             )
             return cr.fetchone()
 
+    def _head(self):
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT last_sequence, last_hash FROM logistics_audit_chain WHERE company_id = %s",
+                (self.company_id,),
+            )
+            return cr.fetchone()
+
+    def _cron_seal(self):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["logistics.audit.log"]._cron_seal_pending()
+
+
+class TestAuditConcurrentAppends(CommittedAuditCase):
     def test_overlapping_appenders_neither_wait_nor_fork_the_chain(self):
         with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b:
             cr_b.execute("SELECT 1")  # worker B's transaction (and snapshot) starts first
             first = self._record(cr_a, "Worker A")
-            self.entry_ids.append(first)
             # B appends while A's transaction is still open: a plain insert, no lock to wait on.
             second = self._record(cr_b, "Worker B")
-            self.entry_ids.append(second)
             cr_a.commit()  # each commit seals its own entries right after
             cr_b.commit()
         first_sealed, second_sealed = self._sealed(first), self._sealed(second)
         self.assertTrue(first_sealed[0] and second_sealed[0], "both sealed after their commits")
         self.assertEqual(second_sealed[0], first_sealed[0] + 1)
         self.assertEqual(second_sealed[1], first_sealed[2], "B links to A's entry")
-        with self.registry.cursor() as cr:
-            cr.execute(
-                "SELECT last_sequence, last_hash FROM logistics_audit_chain WHERE company_id = %s",
+        self.assertEqual(self._head(), (second_sealed[0], second_sealed[2]))
+
+
+class TestAuditSealAfterCommit(CommittedAuditCase):
+    """The seal runs inside commit(), after the business transaction committed: it must neither
+    wait nor raise, and what it leaves unsealed the sealing cron seals."""
+
+    def test_a_seal_finding_the_chain_head_locked_skips_and_the_cron_seals_later(self):
+        head = self._head()
+        with self.registry.cursor() as cr_lock:
+            # Another seal (or a purge) holds the company's chain head.
+            cr_lock.execute(
+                "SELECT 1 FROM logistics_audit_chain WHERE company_id = %s FOR UPDATE",
                 (self.company_id,),
             )
-            self.assertEqual(cr.fetchone(), (second_sealed[0], second_sealed[2]))
+            with self.registry.cursor() as cr_worker:
+                entry_id = self._record(cr_worker, "Committed while the head is locked")
+                started = time.monotonic()
+                cr_worker.commit()  # neither waits for the lock nor raises
+                elapsed = time.monotonic() - started
+            self.assertLess(elapsed, 2, "skipped at once instead of waiting for the lock")
+            self.assertEqual(self._sealed(entry_id), (None, None, None), "left for later")
+        self._cron_seal()
+        sequence, prev_hash, _hash = self._sealed(entry_id)
+        self.assertEqual((sequence, prev_hash), (head[0] + 1, head[1]), "next in the chain")
+
+    def test_a_failing_seal_is_logged_and_the_commit_still_succeeds(self):
+        with self.registry.cursor() as cr:
+            sealed_id = self._record(cr, "Sealed normally")
+        sealed = self._sealed(sealed_id)
+        # A head one position behind makes the next seal collide with that entry's position:
+        # a real database error inside the post-commit seal.
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE logistics_audit_chain SET last_sequence = last_sequence - 1 "
+                "WHERE company_id = %s",
+                (self.company_id,),
+            )
+        with (
+            self.registry.cursor() as cr_worker,
+            mute_logger("odoo.sql_db"),
+            self.assertLogs("odoo.addons.logistics_connector_base.models", "WARNING") as logs,
+        ):
+            entry_id = self._record(cr_worker, "Committed, then the seal fails")
+            cr_worker.commit()  # does not raise: the business transaction is committed
+        self.assertIn("the sealing cron will seal them", logs.output[0])
+        self.assertIn("UniqueViolation", logs.output[0])
+        self.assertEqual(self._sealed(entry_id), (None, None, None))
+        self.assertTrue(self._committed(entry_id), "the business transaction was kept")
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "UPDATE logistics_audit_chain SET last_sequence = %s, last_hash = %s "
+                "WHERE company_id = %s",
+                (sealed[0], sealed[2], self.company_id),
+            )
+        self._cron_seal()
+        self.assertEqual(self._sealed(entry_id)[:2], (sealed[0] + 1, sealed[2]))
+
+    def _committed(self, entry_id):
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT 1 FROM logistics_audit_log WHERE id = %s", (entry_id,))
+            return bool(cr.fetchone())

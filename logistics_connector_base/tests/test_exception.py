@@ -1,3 +1,4 @@
+import json
 import unittest
 import uuid
 from datetime import timedelta
@@ -7,8 +8,23 @@ import psycopg2
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.modules.registry import Registry
-from odoo.tests import Form, TransactionCase, get_db_name, new_test_user
+from odoo.tests import Form, HttpCase, TransactionCase, get_db_name, new_test_user, tagged
 from odoo.tools import mute_logger
+
+
+def json_rpc(case, model, method, args, kwargs=None):
+    """Call a model method the way the web client does, in the case's HTTP session."""
+    return case.url_open(
+        f"/web/dataset/call_kw/{model}/{method}",
+        data=json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+            }
+        ),
+        headers={"Content-Type": "application/json"},
+    ).json()
 
 
 class ExceptionCase(TransactionCase):
@@ -157,6 +173,145 @@ class TestRaiseAndDeduplicate(ExceptionCase):
             self.Exception.with_user(self.user).create({"name": "Typed by hand"})
 
 
+class TestMessagesWithoutDocument(ExceptionCase):
+    """Failed exchanges that concern no business document (e.g. webhook deliveries)."""
+
+    def failed_message(self, reference):
+        # An invalid document fails at once and opens its exception; no record is involved.
+        message = self.env["logistics.message"].create_outbound(
+            self.backend,
+            "order_release",
+            document={"schema": "order_release/1", "reference": reference},
+            idempotency_key=f"exc-nodoc-{reference}",
+            enqueue=False,
+        )
+        self.assertEqual(message.state, "failed")
+        self.assertFalse(message.res_id)
+        return message
+
+    def test_each_message_has_its_own_exception_closed_by_its_own_success(self):
+        first, second = self.failed_message("NODOC-1"), self.failed_message("NODOC-2")
+        exception_1 = self.Exception.search([("message_id", "=", first.id)])
+        exception_2 = self.Exception.search([("message_id", "=", second.id)])
+        self.assertEqual(len(exception_1), 1)
+        self.assertEqual(len(exception_2), 1)
+        self.assertNotEqual(exception_1, exception_2, "same partner and flow, still two problems")
+        self.assertEqual(exception_1.occurrence_count, 1)
+        self.assertEqual(exception_1.message_id, first, "not taken over by the later message")
+
+        # The same message failing again counts on its own exception.
+        again = self.Exception.raise_exception(
+            exception_1.exception_type, "Failed again", "Still invalid.", message=first
+        )
+        self.assertEqual(again, exception_1)
+        self.assertEqual(exception_1.occurrence_count, 2)
+
+        # The second message going through closes its exception only.
+        self.Exception._resolve_for_messages(second, "NODOC-2 went through")
+        self.assertEqual(exception_2.state, "resolved")
+        self.assertEqual(exception_1.state, "new", "the first message still failed")
+
+    def test_messages_about_the_same_document_still_count_on_one_exception(self):
+        first, second = self.failed_message("DOC-1"), self.failed_message("DOC-2")
+        exception = self.Exception.raise_exception(
+            "partner_rejected", "Order rejected", "Fix it.", message=first, record=self.customer
+        )
+        again = self.Exception.raise_exception(
+            "partner_rejected", "Order rejected", "Fix it.", message=second, record=self.customer
+        )
+        self.assertEqual(again, exception)
+        self.assertEqual(exception.occurrence_count, 2)
+        self.assertEqual(exception.message_id, second, "points at the latest exchange")
+
+
+class TestDirectWrites(ExceptionCase):
+    """What the form or an RPC client may write; the rest goes through the buttons."""
+
+    def test_a_user_only_reassigns_and_works_it_through_the_buttons(self):
+        exception = self.raise_stockout()
+        dedup_key = exception.dedup_key
+        as_user = exception.with_user(self.colleague)
+        self.assertFalse(as_user.can_edit_details)
+        with self.assertRaisesRegex(UserError, "Use Start, Resolve or Ignore"):
+            as_user.write({"state": "resolved", "resolution_reason": "Typed over RPC"})
+        with self.assertRaisesRegex(UserError, "Use Start, Resolve or Ignore"):
+            as_user.write({"state": "in_progress"})
+        message = self.env["logistics.message"].create_outbound(
+            self.backend,
+            "order_release",
+            document={"schema": "order_release/1", "reference": "FORGE-1"},
+            idempotency_key="exc-forge-1",
+            enqueue=False,
+        )
+        for field_name, value in (
+            ("occurrence_count", 99),
+            ("company_id", self.company_b.id),
+            ("message_id", message.id),
+            ("dedup_key", "forged"),
+            ("severity", "low"),
+            ("sla_deadline", fields.Datetime.now() + timedelta(days=30)),
+        ):
+            with self.assertRaisesRegex(AccessError, "Only Logistics Managers can change"):
+                as_user.write({field_name: value})
+        self.assertEqual(
+            (exception.state, exception.occurrence_count, exception.company_id),
+            ("new", 1, self.company),
+        )
+        self.assertEqual((exception.severity, exception.dedup_key), ("critical", dedup_key))
+        self.assertFalse(exception.message_id)
+
+        other_team = self.env["logistics.team"].create({"name": "Customer Care"})
+        as_user.write({"user_id": self.colleague.id, "team_id": other_team.id})
+        self.assertEqual((exception.user_id, exception.team_id), (self.colleague, other_team))
+        as_user.message_post(body="Called the 3PL, waiting for their count.")
+
+        as_user.action_start()
+        as_user.action_resolve(reason="The 3PL found the stock.")
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(exception.resolved_by, self.colleague)
+        audit = self.env["logistics.audit.log"].search(
+            [("res_model", "=", "logistics.exception"), ("res_id", "=", exception.id)]
+        )
+        self.assertEqual(audit.mapped("event"), ["resolve", "state_change"])
+        self.assertEqual(audit.user_id, self.colleague)
+
+    def test_a_manager_edits_the_details_but_not_the_life_cycle(self):
+        exception = self.raise_stockout()
+        as_manager = exception.with_user(self.manager)
+        self.assertTrue(as_manager.can_edit_details)
+        as_manager.write({"severity": "low", "name": "Only 2 short, not out of stock"})
+        self.assertEqual(exception.severity, "low")
+        with self.assertRaisesRegex(UserError, "Use Start, Resolve or Ignore"):
+            as_manager.write({"state": "ignored", "resolution_reason": "Typed over RPC"})
+        with self.assertRaisesRegex(UserError, "Use Resolve or Ignore"):
+            exception.sudo().write({"state": "resolved"})  # system code says why too
+        self.assertEqual(exception.state, "new")
+
+
+@tagged("post_install", "-at_install")
+class TestExceptionOverRpc(HttpCase):
+    def test_raise_exception_cannot_be_called_over_json_rpc(self):
+        new_test_user(
+            self.env,
+            login="lc_exc_rpc_user",
+            password="lc_exc_rpc_user",
+            groups="logistics_connector_base.group_logistics_user",
+        )
+        self.authenticate("lc_exc_rpc_user", "lc_exc_rpc_user")
+        answer = json_rpc(
+            self,
+            "logistics.exception",
+            "raise_exception",
+            ["other", "Forged over RPC", "Nothing happened."],
+        )
+        self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
+        self.assertIn("cannot be called remotely", answer["error"]["data"]["message"])
+        self.assertFalse(self.env["logistics.exception"].search([("name", "=", "Forged over RPC")]))
+        # The same session reads exceptions: only the forging method is closed.
+        answer = json_rpc(self, "logistics.exception", "search_count", [[]])
+        self.assertIsInstance(answer["result"], int)
+
+
 class TestRouting(ExceptionCase):
     def test_first_matching_rule_sets_team_assignee_severity_sla_and_activity(self):
         before = fields.Datetime.now()
@@ -263,7 +418,7 @@ class TestWorkingExceptions(ExceptionCase):
         self.assertEqual(exception.state, "in_progress")
         self.assertEqual(exception.user_id, self.colleague, "starting takes it")
 
-        with self.assertRaisesRegex(UserError, "Use Resolve or Ignore"):
+        with self.assertRaisesRegex(UserError, "Use Start, Resolve or Ignore"):
             as_user.write({"state": "resolved"})  # e.g. an inline edit, without a reason
         action = as_user.action_resolve()
         self.assertEqual(action["res_model"], "logistics.exception.resolve")

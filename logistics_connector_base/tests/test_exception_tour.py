@@ -29,3 +29,33 @@ class TestExceptionTour(HttpCase):
         )
         self.assertEqual(audit.mapped("event"), ["resolve", "state_change"])
         self.assertEqual(audit.user_id, manager)
+
+    def test_user_works_an_exception_with_the_buttons(self):
+        user = new_test_user(
+            self.env,
+            login="lc_exc_tour_user",
+            password="lc_exc_tour_user",
+            groups="base.group_user,logistics_connector_base.group_logistics_user",
+        )
+        backend = self.env["logistics.backend"].create(
+            {"name": "Tour Carrier", "code": "tour_carrier"}
+        )
+        exception = self.env["logistics.exception"].raise_exception(
+            "failed_delivery",
+            "Tour: parcel returned to sender",
+            "The carrier could not deliver: the street number is missing.",
+            backend=backend,
+        )
+
+        self.start_tour("/odoo", "logistics_connector_exception_user", login=user.login)
+
+        self.assertEqual(exception.state, "resolved")
+        self.assertEqual(
+            exception.resolution_reason, "Address corrected with the customer and parcel re-sent."
+        )
+        self.assertEqual((exception.user_id, exception.resolved_by), (user, user))
+        audit = self.env["logistics.audit.log"].search(
+            [("res_model", "=", "logistics.exception"), ("res_id", "=", exception.id)]
+        )
+        self.assertEqual(audit.mapped("event"), ["resolve", "state_change", "assign"])
+        self.assertEqual(audit.user_id, user)
