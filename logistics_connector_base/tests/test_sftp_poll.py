@@ -3,6 +3,7 @@ from pathlib import Path
 
 from tests.sandboxes.sftp_server import SftpServer
 
+from ..lib.errors import ConfigurationError
 from .common import LogisticsCase
 
 
@@ -84,8 +85,6 @@ class TestSftpPoll(LogisticsCase):
         self.addCleanup(other.stop)
         self.backend.endpoint_ids.sftp_port = other.port
         self.drop("x.edi", b"x")
-        from odoo.addons.logistics_connector_base.lib.errors import ConfigurationError
-
         with self.assertRaises(ConfigurationError) as caught:
             self.backend._sftp_poll()
         self.assertIn("SHA256:", caught.exception.message)
