@@ -35,6 +35,7 @@ class DevToolsPage:
     def __init__(self):
         self.port = free_port()
         self.profile = tempfile.mkdtemp(prefix="lc-chromium-")
+        self.log = tempfile.NamedTemporaryFile(prefix="lc-chromium-", suffix=".log")
         self.process = subprocess.Popen(
             [
                 shutil.which("chromium") or shutil.which("chromium-browser"),
@@ -50,17 +51,20 @@ class DevToolsPage:
                 "--window-size=1366,768",
                 "about:blank",
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             try:
                 targets = requests.get(f"http://127.0.0.1:{self.port}/json", timeout=2).json()
                 break
             except requests.RequestException:
-                if time.monotonic() > deadline:
-                    raise
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.log.seek(0)
+                    raise RuntimeError(
+                        f"Chromium did not start: {self.log.read().decode(errors='replace')}"
+                    ) from None
                 time.sleep(0.2)
         page = next(t for t in targets if t["type"] == "page")
         self.socket = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=5)
@@ -114,13 +118,15 @@ class DevToolsPage:
         self.process.kill()
         self.process.wait(timeout=10)
         shutil.rmtree(self.profile, ignore_errors=True)
+        self.log.close()
 
 
 class TestRunCommand(unittest.TestCase):
     def test_run_brings_up_the_demo_a_browser_logs_in_and_ctrl_c_stops_it(self):
         http_port = free_port()
-        env = dict(
-            os.environ,
+        env = dict(os.environ)
+        env.pop("ODOO_QUEUE_JOB_CHANNELS", None)  # the main job runs its job runner
+        env.update(
             LC_DEMO_DB=DEMO_DB,
             LC_HTTP_PORT=str(http_port),
             LC_SANDBOX_HTTP_PORT=str(free_port()),

@@ -559,13 +559,10 @@ class LogisticsMessage(models.Model):
                 "next_attempt_at": False,
             }
         )
-        self.env["logistics.audit.log"].record(
+        self._audit(
             "send" if self.direction == "outbound" else "receive",
             self.env._("%(name)s %(flow)s done", name=self.name, flow=self.flow),
-            backend=self.backend_id,
-            message=self,
-            correlation_id=self.correlation_id,
-            details={"attempts": self.attempts, "external_id": self.external_id},
+            {"attempts": self.attempts, "external_id": self.external_id},
         )
 
     def _schedule_retry(self, error):
@@ -635,13 +632,20 @@ class LogisticsMessage(models.Model):
         return f"{self.state}: {text}"
 
     def _audit_state(self, summary, error_text=None):
-        self.env["logistics.audit.log"].record(
+        self._audit(
             "state_change",
+            summary,
+            {"state": self.state, "attempts": self.attempts, "error": error_text},
+        )
+
+    def _audit(self, event, summary, details=None):
+        self.env["logistics.audit.log"].record(
+            event,
             summary,
             backend=self.backend_id,
             message=self,
             correlation_id=self.correlation_id,
-            details={"state": self.state, "attempts": self.attempts, "error": error_text},
+            details=details,
         )
 
     def _record_attempt_start(self):
@@ -721,13 +725,7 @@ class LogisticsMessage(models.Model):
         for message in retryable:
             message.write({"attempts": 0, "error_class": False, "error_message": False})
             message._enqueue()
-            self.env["logistics.audit.log"].record(
-                "retry",
-                self.env._("%(name)s retried by hand", name=message.name),
-                backend=message.backend_id,
-                message=message,
-                correlation_id=message.correlation_id,
-            )
+            message._audit("retry", self.env._("%(name)s retried by hand", name=message.name))
         return True
 
     def action_replay(self):
@@ -740,26 +738,14 @@ class LogisticsMessage(models.Model):
         for message in replayable:
             message.write({"state": "queued", "attempts": 0})
             message._enqueue()
-            self.env["logistics.audit.log"].record(
-                "replay",
-                self.env._("%(name)s replayed", name=message.name),
-                backend=message.backend_id,
-                message=message,
-                correlation_id=message.correlation_id,
-            )
+            message._audit("replay", self.env._("%(name)s replayed", name=message.name))
         return True
 
     def action_cancel(self):
         self._check_manager()
         for message in self.filtered(lambda m: m.state in (*OPEN_STATES, "failed", "dead")):
             message.write({"state": "cancelled", "next_attempt_at": False})
-            self.env["logistics.audit.log"].record(
-                "state_change",
-                self.env._("%(name)s cancelled", name=message.name),
-                backend=message.backend_id,
-                message=message,
-                correlation_id=message.correlation_id,
-            )
+            message._audit("state_change", self.env._("%(name)s cancelled", name=message.name))
         return True
 
     def action_open_document(self):

@@ -1,14 +1,31 @@
 """Shared fixtures: a real loopback partner, a configured partner record, real queue_job jobs."""
 
+import json
 from datetime import timedelta
 
 from odoo import fields
 from odoo.addons.queue_job.job import Job
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tools import config
 from tests.sandboxes import GenericPartnerSandbox
 
 PARTNER_TOKEN = "sandbox-bearer-t0ken-7f3a9c"
 WEBHOOK_SECRET = "whsec_c2VjcmV0LWZvci10aGUtbG9naXN0aWNzLXRlc3RzLTAx"
+
+
+def json_rpc(case, model, method, args, kwargs=None):
+    """Call a model method the way the web client does, in the case's HTTP session."""
+    return case.url_open(
+        f"/web/dataset/call_kw/{model}/{method}",
+        data=json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "method": "call",
+                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
+            }
+        ),
+        headers={"Content-Type": "application/json"},
+    ).json()
 
 
 class LogisticsJobsMixin:
@@ -19,7 +36,11 @@ class LogisticsJobsMixin:
         or `limit` jobs ran; `only` restricts to the jobs of one message. Returns the results."""
         results = []
         for _ in range(limit):
-            domain = [("state", "in", ("pending", "enqueued"))]
+            # Only this test's partner: demo data leaves jobs of its own in the database.
+            domain = [
+                ("state", "in", ("pending", "enqueued")),
+                ("channel", "=", self.backend.channel_name),
+            ]
             if only:
                 domain.append(("func_string", "=", f"{only!r}._process()"))
             if not ignore_eta:
@@ -174,6 +195,17 @@ class LogisticsCase(LogisticsJobsMixin, TransactionCase):
             (timedelta(seconds=seconds), self.backend.id),
         )
         self.backend.invalidate_recordset()
+
+
+class LogisticsHttpCase(LogisticsCase, HttpCase):
+    """Partners post without a session: point Odoo's database selection at the test one."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        previous = config["dbfilter"]
+        config["dbfilter"] = f"^{cls.env.cr.dbname}$"
+        cls.addClassCleanup(config.__setitem__, "dbfilter", previous)
 
 
 class CommittedWorkMixin:

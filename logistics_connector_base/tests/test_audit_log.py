@@ -10,7 +10,7 @@ from odoo.tests import HttpCase, TransactionCase, get_db_name, new_test_user, ta
 from odoo.tools import mute_logger
 
 from ..models.logistics_audit_log import GENESIS_HASH, entry_hash
-from .common import CommittedWorkMixin
+from .common import CommittedWorkMixin, json_rpc
 
 
 class AuditCase(TransactionCase):
@@ -163,22 +163,7 @@ class TestAuditAppendOnly(AuditCase):
 @tagged("post_install", "-at_install")
 class TestAuditOverRpc(HttpCase):
     def rpc(self, model, method, args, kwargs=None):
-        return self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": args,
-                        "kwargs": kwargs or {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
+        return json_rpc(self, model, method, args, kwargs)
 
     def test_record_cannot_be_called_over_json_rpc(self):
         new_test_user(

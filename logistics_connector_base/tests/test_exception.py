@@ -1,4 +1,3 @@
-import json
 import unittest
 import uuid
 from datetime import timedelta
@@ -11,20 +10,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import Form, HttpCase, TransactionCase, get_db_name, new_test_user, tagged
 from odoo.tools import mute_logger
 
-
-def json_rpc(case, model, method, args, kwargs=None):
-    """Call a model method the way the web client does, in the case's HTTP session."""
-    return case.url_open(
-        f"/web/dataset/call_kw/{model}/{method}",
-        data=json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"model": model, "method": method, "args": args, "kwargs": kwargs or {}},
-            }
-        ),
-        headers={"Content-Type": "application/json"},
-    ).json()
+from .common import json_rpc
 
 
 class ExceptionCase(TransactionCase):

@@ -4,10 +4,10 @@ import logging
 import os
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools import config
 
-from .common import PARTNER_TOKEN, WEBHOOK_SECRET, LogisticsCase
+from .common import PARTNER_TOKEN, WEBHOOK_SECRET, LogisticsCase, LogisticsHttpCase, json_rpc
 
 
 class _Collect(logging.Handler):
@@ -80,14 +80,7 @@ class TestAccess(LogisticsCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSecretsNeverStored(LogisticsCase, HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        previous = config["dbfilter"]
-        config["dbfilter"] = f"^{cls.env.cr.dbname}$"
-        cls.addClassCleanup(config.__setitem__, "dbfilter", previous)
-
+class TestSecretsNeverStored(LogisticsHttpCase):
     def test_no_secret_in_payloads_logs_chatter_or_audit(self):
         collector = _Collect()
         root = logging.getLogger()
@@ -185,24 +178,9 @@ class TestCredentialsFromServerConfig(LogisticsCase):
 
 
 @tagged("post_install", "-at_install")
-class TestSecretsOverRpc(LogisticsCase, HttpCase):
+class TestSecretsOverRpc(LogisticsHttpCase):
     def rpc(self, model, method, args, kwargs=None):
-        return self.url_open(
-            f"/web/dataset/call_kw/{model}/{method}",
-            data=json.dumps(
-                {
-                    "jsonrpc": "2.0",
-                    "method": "call",
-                    "params": {
-                        "model": model,
-                        "method": method,
-                        "args": args,
-                        "kwargs": kwargs or {},
-                    },
-                }
-            ),
-            headers={"Content-Type": "application/json"},
-        ).json()
+        return json_rpc(self, model, method, args, kwargs)
 
     def test_a_user_gets_no_secret_over_json_rpc(self):
         self.user.password = "lc-user-password"

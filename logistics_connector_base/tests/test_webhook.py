@@ -6,22 +6,13 @@ import requests
 
 from odoo import fields
 from odoo.addons.logistics_connector_base.lib import webhook_signature
-from odoo.tests import HttpCase, tagged
-from odoo.tools import config
+from odoo.tests import tagged
 
-from .common import WEBHOOK_SECRET, LogisticsCase
+from .common import WEBHOOK_SECRET, LogisticsHttpCase
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookIntake(LogisticsCase, HttpCase):
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        # The sandbox posts without a session: point Odoo's database selection at this one.
-        previous = config["dbfilter"]
-        config["dbfilter"] = f"^{cls.env.cr.dbname}$"
-        cls.addClassCleanup(config.__setitem__, "dbfilter", previous)
-
+class TestWebhookIntake(LogisticsHttpCase):
     def setUp(self):
         super().setUp()
         self.url = f"{self.base_url()}/logistics/webhook/{self.backend.sudo().webhook_token}"
