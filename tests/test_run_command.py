@@ -7,6 +7,7 @@ protocol, like a person with a browser."""
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -49,10 +50,12 @@ class DevToolsPage:
                 f"--remote-debugging-port={self.port}",
                 f"--user-data-dir={self.profile}",
                 "--window-size=1366,768",
+                "--enable-logging=stderr",
                 "about:blank",
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            preexec_fn=_unlimited_address_space,
         )
         deadline = time.monotonic() + 90
         while True:
@@ -63,7 +66,8 @@ class DevToolsPage:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     self.log.seek(0)
                     raise RuntimeError(
-                        f"Chromium did not start: {self.log.read().decode(errors='replace')}"
+                        f"Chromium did not start (exit {self.process.poll()}): "
+                        f"{self.log.read().decode(errors='replace')[-3000:]}"
                     ) from None
                 time.sleep(0.2)
         page = next(t for t in targets if t["type"] == "page")
@@ -141,6 +145,7 @@ class TestRunCommand(unittest.TestCase):
             stdout=output,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_unlimited_address_space,
         )
         self.addCleanup(self._drop_demo_database)
         self.addCleanup(_kill_group, run)
@@ -189,6 +194,12 @@ class TestRunCommand(unittest.TestCase):
             check=False,
             capture_output=True,
         )
+
+
+def _unlimited_address_space():
+    # Odoo's server, started in this process by the HTTP tests, caps the address space
+    # (limit_memory_hard); Chromium reserves far more than that and would crash.
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
 
 def _kill_group(process):
