@@ -51,6 +51,7 @@ ENDPOINT_FIELDS = (
     "sftp_error_folder",
 )
 BREAKER_FIELDS = [
+    "rate_next_slot_at",
     "breaker_state",
     "breaker_failures",
     "breaker_opened_at",
@@ -171,8 +172,9 @@ class LogisticsBackend(models.Model):
     # Throughput
     rate_limit = fields.Float(
         string="Request Rate Limit (/s)",
-        help="Most requests per second sent to this partner by one worker; 0 = no limit.",
+        help="Most messages per second sent to this partner, all workers together; 0 = no limit.",
     )
+    rate_next_slot_at = fields.Datetime(readonly=True, copy=False)
     connect_timeout = fields.Float(
         string="Connect Timeout (s)",
         default=5.0,
@@ -419,7 +421,6 @@ class LogisticsBackend(models.Model):
             auth=auth,
             timeout=(self.connect_timeout or 5.0, self.read_timeout or 30.0),
             default_headers=headers,
-            max_requests_per_second=self.rate_limit or None,
             secrets=self._secret_values(),
         )
 
@@ -538,6 +539,28 @@ class LogisticsBackend(models.Model):
         pause = cooldown if state == "open" else PROBE_LEASE
         until = opened_at + timedelta(seconds=pause or 0)
         return max((until - fields.Datetime.now()).total_seconds(), 1)
+
+    def _rate_limit_wait(self):
+        """Seconds to wait before the next request, the partner's rate being shared by every
+        worker: each request books the next free slot, 1/rate after the previous one, in a
+        transaction of its own (so a slot is never handed out twice)."""
+        self.ensure_one()
+        if not self.rate_limit or self.rate_limit <= 0:
+            return 0
+        (wait,) = self._breaker_execute(
+            """
+            UPDATE logistics_backend
+               SET rate_next_slot_at = GREATEST(
+                       COALESCE(rate_next_slot_at, clock_timestamp() at time zone 'UTC'),
+                       clock_timestamp() at time zone 'UTC'
+                   ) + make_interval(secs => %s)
+             WHERE id = %s
+         RETURNING EXTRACT(EPOCH FROM rate_next_slot_at - make_interval(secs => %s)
+                           - clock_timestamp() at time zone 'UTC')
+            """,
+            (1.0 / self.rate_limit, self.id, 1.0 / self.rate_limit),
+        )
+        return max(float(wait), 0.0)
 
     def _breaker_record_success(self):
         """The partner answered: close the breaker (a no-op write when it already is)."""

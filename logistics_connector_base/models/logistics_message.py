@@ -2,6 +2,7 @@ import base64
 import hashlib
 import json
 import logging
+import time
 import uuid
 from datetime import timedelta
 
@@ -39,6 +40,8 @@ FLOW_SELECTION = [
 ]
 OPEN_STATES = ("pending", "queued", "in_progress", "retry")
 MESSAGE_PREFIX = "LCM"
+# A job waits in place for a rate-limit slot this close; a later slot postpones the job.
+RATE_LIMIT_MAX_SLEEP = 2.0
 # Which exception type a classified error opens.
 EXCEPTION_TYPE_BY_ERROR = {
     "internal": "other",
@@ -430,6 +433,13 @@ class LogisticsMessage(models.Model):
             # The partner is down: postpone without burning an attempt.
             self._enqueue(eta=wait)
             return f"circuit breaker open: postponed {int(wait)}s"
+        slot = backend._rate_limit_wait() if outbound else 0
+        if slot > RATE_LIMIT_MAX_SLEEP:
+            # Not worth holding a worker: come back when the booked slot is near.
+            self._enqueue(eta=slot)
+            return f"rate limit: postponed {int(slot)}s"
+        if slot:
+            time.sleep(slot)
         previous_attempts = self._record_attempt_start()
         self.write({"state": "in_progress", "attempts": self.attempts + 1})
         try:

@@ -388,3 +388,26 @@ class TestReviewedEdges(LogisticsCase):
         result = self.env["logistics.message"]._cron_purge()
         self.assertEqual(result["messages_deleted"], 0)
         self.assertTrue(message.exists())
+
+
+class TestRateLimit(LogisticsCase):
+    def test_slots_are_booked_one_interval_apart_for_all_workers(self):
+        self.backend.rate_limit = 0.5  # one request every 2 seconds
+        self.env.flush_all()
+        waits = [self.backend._rate_limit_wait() for _ in range(3)]
+        self.assertLess(waits[0], 0.5, "the first request goes at once")
+        self.assertAlmostEqual(waits[1], 2.0, delta=0.5)
+        self.assertAlmostEqual(waits[2], 4.0, delta=0.5)
+
+    def test_a_far_slot_postpones_the_job_without_burning_an_attempt(self):
+        self.backend.rate_limit = 0.1  # one request every 10 seconds
+        self.env.flush_all()
+        first, second = self.release(), self.release()
+        self.run_jobs(only=first)
+        self.assertEqual(first.state, "done")
+        self.run_jobs(only=second, limit=1)
+        self.assertEqual(second.attempts, 0)
+        self.assertEqual(second.state, "queued")
+        delay = (second.next_attempt_at - fields.Datetime.now()).total_seconds()
+        self.assertGreater(delay, 5)
+        self.assertEqual(len(self.sandbox.documents("orders")), 1)
