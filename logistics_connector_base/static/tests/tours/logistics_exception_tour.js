@@ -1,14 +1,11 @@
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
 
-// A manager works an exception from new to resolved: open it from Logistics > Exceptions,
-// start it, resolve it with a reason, and see it resolved.
-const SUMMARY = "Tour: pallet damaged at the 3PL";
-const REASON = "Pallet re-packed by the 3PL and shipped.";
+const CURRENT_STATE = ".o_form_statusbar .o_statusbar_status button.o_arrow_button_current";
 
-registry.category("web_tour.tours").add("logistics_connector_exception_resolve", {
-    url: "/odoo",
-    steps: () => [
+// Logistics > Exceptions, then the exception with this summary in the New column.
+function openNewException(summary) {
+    return [
         ...stepUtils.goToAppSteps("logistics_connector_base.menu_logistics_root", "Open Logistics"),
         {
             content: "Open Exceptions",
@@ -17,22 +14,21 @@ registry.category("web_tour.tours").add("logistics_connector_exception_resolve",
         },
         {
             content: "Open the new exception from the New column",
-            trigger: `.o_kanban_group:has(.o_column_title:contains(New)) .o_kanban_record:contains(${SUMMARY})`,
+            trigger: `.o_kanban_group:has(.o_column_title:contains(New)) .o_kanban_record:contains(${summary})`,
             run: "click",
         },
-        {
-            content: "It shows the partner concerned",
-            trigger: ".o_form_view .o_field_widget[name=backend_id]:contains(Tour 3PL)",
-        },
+    ];
+}
+
+// Start, then resolve with a reason through the wizard, and see the reason kept.
+function startAndResolve(reason) {
+    return [
         {
             content: "Start working on it",
             trigger: ".o_form_view .o_form_statusbar button[name=action_start]",
             run: "click",
         },
-        {
-            content: "It is in progress",
-            trigger: ".o_form_statusbar .o_statusbar_status button.o_arrow_button_current:contains(In Progress)",
-        },
+        { content: "It is in progress", trigger: `${CURRENT_STATE}:contains(In Progress)` },
         {
             content: "Resolve it",
             trigger: ".o_form_view .o_form_statusbar button[name=action_resolve]",
@@ -41,45 +37,42 @@ registry.category("web_tour.tours").add("logistics_connector_exception_resolve",
         {
             content: "Type the reason",
             trigger: ".modal .o_field_widget[name=reason] textarea",
-            run: `edit ${REASON}`,
+            run: `edit ${reason}`,
         },
         {
             content: "Confirm",
             trigger: ".modal .modal-footer button.btn-primary:contains(Resolve)",
             run: "click",
         },
-        {
-            content: "The exception is resolved",
-            trigger: ".o_form_statusbar .o_statusbar_status button.o_arrow_button_current:contains(Resolved)",
-        },
+        { content: "The exception is resolved", trigger: `${CURRENT_STATE}:contains(Resolved)` },
         {
             content: "The reason is kept on it",
-            trigger: `.o_form_view .o_field_widget[name=resolution_reason]:contains(${REASON})`,
+            trigger: `.o_form_view .o_field_widget[name=resolution_reason]:contains(${reason})`,
         },
+    ];
+}
+
+// A manager works an exception from new to resolved.
+registry.category("web_tour.tours").add("logistics_connector_exception_resolve", {
+    url: "/odoo",
+    steps: () => [
+        ...openNewException("Tour: pallet damaged at the 3PL"),
+        {
+            content: "It shows the partner concerned",
+            trigger: ".o_form_view .o_field_widget[name=backend_id]:contains(Tour 3PL)",
+        },
+        ...startAndResolve("Pallet re-packed by the 3PL and shipped."),
     ],
 });
 
 // A Logistics User works an exception: the details are the manager's (read-only here); the
 // user takes it and the buttons move it from new to resolved.
-const USER_SUMMARY = "Tour: parcel returned to sender";
-const USER_REASON = "Address corrected with the customer and parcel re-sent.";
-
 registry.category("web_tour.tours").add("logistics_connector_exception_user", {
     url: "/odoo",
     steps: () => [
-        ...stepUtils.goToAppSteps("logistics_connector_base.menu_logistics_root", "Open Logistics"),
+        ...openNewException("Tour: parcel returned to sender"),
         {
-            content: "Open Exceptions",
-            trigger: ".o_main_navbar [data-menu-xmlid='logistics_connector_base.menu_logistics_exception']",
-            run: "click",
-        },
-        {
-            content: "Open the new exception from the New column",
-            trigger: `.o_kanban_group:has(.o_column_title:contains(New)) .o_kanban_record:contains(${USER_SUMMARY})`,
-            run: "click",
-        },
-        {
-            content: "The summary and severity are read-only for a user",
+            content: "The summary is read-only for a user",
             trigger: ".o_form_view .o_field_widget[name=name].o_readonly_modifier:contains(parcel returned)",
         },
         {
@@ -95,37 +88,6 @@ registry.category("web_tour.tours").add("logistics_connector_exception_user", {
             trigger: ".o_form_view .o_form_statusbar button[name=action_assign_to_me]",
             run: "click",
         },
-        {
-            content: "Start working on it",
-            trigger: ".o_form_view .o_form_statusbar button[name=action_start]",
-            run: "click",
-        },
-        {
-            content: "It is in progress",
-            trigger: ".o_form_statusbar .o_statusbar_status button.o_arrow_button_current:contains(In Progress)",
-        },
-        {
-            content: "Resolve it",
-            trigger: ".o_form_view .o_form_statusbar button[name=action_resolve]",
-            run: "click",
-        },
-        {
-            content: "Type the reason",
-            trigger: ".modal .o_field_widget[name=reason] textarea",
-            run: `edit ${USER_REASON}`,
-        },
-        {
-            content: "Confirm",
-            trigger: ".modal .modal-footer button.btn-primary:contains(Resolve)",
-            run: "click",
-        },
-        {
-            content: "The exception is resolved",
-            trigger: ".o_form_statusbar .o_statusbar_status button.o_arrow_button_current:contains(Resolved)",
-        },
-        {
-            content: "The reason is kept on it",
-            trigger: `.o_form_view .o_field_widget[name=resolution_reason]:contains(${USER_REASON})`,
-        },
+        ...startAndResolve("Address corrected with the customer and parcel re-sent."),
     ],
 });
