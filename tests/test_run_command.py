@@ -178,9 +178,14 @@ class TestRunCommand(unittest.TestCase):
         with self.assertRaises(requests.ConnectionError):
             requests.get(f"{base}/web/health", timeout=2)
         leftovers = subprocess.run(
-            ["pgrep", "-f", f"--http-port={http_port}"], capture_output=True, text=True
-        ).stdout
-        self.assertFalse(leftovers.strip(), "Odoo was stopped with the command")
+            ["pgrep", "-f", "--", f"--http-port={http_port}"], capture_output=True, text=True
+        )
+        self.assertEqual(leftovers.returncode, 1, f"Odoo still runs: {leftovers.stdout}")
+        for port in (env["LC_SANDBOX_HTTP_PORT"], env["LC_SANDBOX_SFTP_PORT"]):
+            with socket.socket() as probe:
+                self.assertNotEqual(
+                    probe.connect_ex(("127.0.0.1", int(port))), 0, f"a sandbox still on {port}"
+                )
 
     def _drop_demo_database(self):
         subprocess.run(

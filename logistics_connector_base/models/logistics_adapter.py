@@ -124,7 +124,7 @@ class LogisticsAdapterGenericRest(models.AbstractModel):
             raise BusinessError(
                 self.env._(
                     "The partner's answer has no document id: %(answer)s",
-                    answer=str(result)[:300],
+                    answer=message._masked(str(result))[:300],
                 )
             )
         message.write({"external_id": str(result["id"])})

@@ -465,20 +465,23 @@ class LogisticsBackend(models.Model):
                 path = posixpath.join(inbound, name)
                 data = sftp.read(path)
                 if not data:
-                    # Nothing to store: set it aside where the partner can see it was refused.
+                    # Nothing to store: the work item is committed first, then the file is set
+                    # aside where the partner can see it was refused.
                     sftp.ensure_folder(error_folder)
-                    moved_to = sftp.move(path, error_folder)
-                    self.env["logistics.exception"].raise_exception(
-                        "validation_error",
-                        self.env._("%(partner)s sent an empty file", partner=self.name),
-                        self.env._(
-                            "The file %(name)s was empty; it was moved to %(where)s on the "
-                            "partner's server. Ask the partner to send it again.",
-                            name=name,
-                            where=moved_to,
-                        ),
-                        backend=self,
-                    )
+                    with autonomous_cursor(self.env) as cr:
+                        self.with_env(self.env(cr=cr)).env["logistics.exception"].raise_exception(
+                            "validation_error",
+                            self.env._("%(partner)s sent an empty file", partner=self.name),
+                            self.env._(
+                                "The file %(name)s was empty; it is moved to the folder "
+                                "%(where)s on the partner's server. Ask the partner to send it "
+                                "again.",
+                                name=name,
+                                where=error_folder,
+                            ),
+                            backend=self.with_env(self.env(cr=cr)),
+                        )
+                    sftp.move(path, error_folder)
                     counts["refused"] += 1
                     continue
                 fingerprint = file_fingerprint(name, data)
@@ -540,27 +543,41 @@ class LogisticsBackend(models.Model):
         until = opened_at + timedelta(seconds=pause or 0)
         return max((until - fields.Datetime.now()).total_seconds(), 1)
 
-    def _rate_limit_wait(self):
-        """Seconds to wait before the next request, the partner's rate being shared by every
-        worker: each request books the next free slot, 1/rate after the previous one, in a
-        transaction of its own (so a slot is never handed out twice)."""
+    def _rate_limit_slot(self, max_wait):
+        """Book the partner's next request slot if it is at most ``max_wait`` seconds away.
+
+        The rate is shared by every worker: slots are 1/rate apart and booked in a transaction
+        of their own, so one is never handed out twice. Returns (booked, seconds to wait); a
+        slot further away is not booked, so a job postponed for it does not push the schedule
+        back for everyone."""
         self.ensure_one()
         if not self.rate_limit or self.rate_limit <= 0:
-            return 0
-        (wait,) = self._breaker_execute(
+            return True, 0.0
+        interval = 1.0 / self.rate_limit
+        wait, booked = self._breaker_execute(
             """
-            UPDATE logistics_backend
-               SET rate_next_slot_at = GREATEST(
-                       COALESCE(rate_next_slot_at, clock_timestamp() at time zone 'UTC'),
-                       clock_timestamp() at time zone 'UTC'
-                   ) + make_interval(secs => %s)
-             WHERE id = %s
-         RETURNING EXTRACT(EPOCH FROM rate_next_slot_at - make_interval(secs => %s)
-                           - clock_timestamp() at time zone 'UTC')
+            WITH current AS (
+                SELECT GREATEST(COALESCE(b.rate_next_slot_at, c.moment), c.moment) AS slot,
+                       c.moment
+                  FROM logistics_backend b,
+                       (SELECT clock_timestamp() at time zone 'UTC' AS moment) c
+                 WHERE b.id = %s
+                   FOR UPDATE OF b
+            ), booking AS (
+                UPDATE logistics_backend
+                   SET rate_next_slot_at = current.slot + make_interval(secs => %s)
+                  FROM current
+                 WHERE logistics_backend.id = %s
+                   AND current.slot <= current.moment + make_interval(secs => %s)
+             RETURNING 1
+            )
+            SELECT EXTRACT(EPOCH FROM current.slot - current.moment),
+                   EXISTS (SELECT 1 FROM booking)
+              FROM current
             """,
-            (1.0 / self.rate_limit, self.id, 1.0 / self.rate_limit),
+            (self.id, interval, self.id, max_wait),
         )
-        return max(float(wait), 0.0)
+        return booked, max(float(wait), 0.0)
 
     def _breaker_record_success(self):
         """The partner answered: close the breaker (a no-op write when it already is)."""
@@ -686,6 +703,14 @@ class LogisticsBackend(models.Model):
         flight (or a partner not yet reconfigured) are not rejected."""
         self.check_access("write")
         for backend in self.sudo():
+            if backend._config_value("webhook_secret"):
+                raise UserError(
+                    self.env._(
+                        "The signing secret of %(name)s comes from the server configuration "
+                        "(environment or configuration file): rotate it there.",
+                        name=backend.name,
+                    )
+                )
             backend.write(
                 {
                     "webhook_secret_previous": backend.webhook_secret,

@@ -15,7 +15,6 @@ from odoo.tools import mute_logger
 
 from ..lib import canonical
 from ..lib.errors import (
-    BusinessError,
     DocumentValidationError,
     LogisticsError,
     TransientError,
@@ -23,6 +22,7 @@ from ..lib.errors import (
 from ..lib.masking import mask_mapping, mask_secrets
 from ..lib.retry import compute_backoff
 from .db_tools import autonomous_cursor, probe_unique_conflict
+from .logistics_audit_log import PURGE_BATCH
 
 _logger = logging.getLogger(__name__)
 
@@ -276,13 +276,15 @@ class LogisticsMessage(models.Model):
         correlation_id=None,
         parent=None,
         enqueue=True,
+        new_revision=False,
     ):
         """Write an outbound message in the caller's transaction (transactional outbox) and
         enqueue its job in the same transaction: both exist, or neither does.
 
         The canonical document is built from ``record`` by the builder registry unless given.
         A build or validation problem still creates the message, failed, with an exception that
-        says what to fix; an existing message with the same idempotency key is returned as is.
+        says what to fix; an existing message with the same idempotency key is returned as is,
+        unless it was cancelled and ``new_revision`` asks to make the exchange again.
         """
         backend.ensure_one()
         correlation_id = correlation_id or _record_correlation_id(record) or new_correlation_id()
@@ -317,7 +319,7 @@ class LogisticsMessage(models.Model):
         }
         message, created = self._create_once(vals)
         revision = 1
-        while not created and message.state == "cancelled":
+        while new_revision and not created and message.state == "cancelled":
             # A cancelled exchange may be made again, as a new revision of the same key.
             revision += 1
             vals["idempotency_key"] = f"{key}#{revision}"
@@ -423,8 +425,7 @@ class LogisticsMessage(models.Model):
             return "superseded: a newer job handles this message"
         if self.state not in ("pending", "queued", "retry", "in_progress"):
             return f"nothing to do: message is {self.state}"
-        if not self._lock_for_processing():
-            return "another job is processing this message"
+        self._lock_for_processing()
         backend = self.backend_id
         # The circuit breaker protects the partner: only requests to it are gated.
         outbound = self.direction == "outbound"
@@ -433,9 +434,9 @@ class LogisticsMessage(models.Model):
             # The partner is down: postpone without burning an attempt.
             self._enqueue(eta=wait)
             return f"circuit breaker open: postponed {int(wait)}s"
-        slot = backend._rate_limit_wait() if outbound else 0
-        if slot > RATE_LIMIT_MAX_SLEEP:
-            # Not worth holding a worker: come back when the booked slot is near.
+        booked, slot = backend._rate_limit_slot(RATE_LIMIT_MAX_SLEEP) if outbound else (True, 0.0)
+        if not booked:
+            # Not worth holding a worker: come back when a slot is near.
             self._enqueue(eta=slot)
             return f"rate limit: postponed {int(slot)}s"
         if slot:
@@ -450,7 +451,8 @@ class LogisticsMessage(models.Model):
                 )
                 if outbound:
                     self._ensure_document()
-                    adapter._send(self, resend=bool(previous_attempts))
+                    resend = bool(previous_attempts) or self._earlier_revision_attempted()
+                    adapter._send(self, resend=resend)
                 else:
                     self._apply_documents(adapter._decode(self))
         except TransientError as error:
@@ -465,8 +467,8 @@ class LogisticsMessage(models.Model):
                 backend._breaker_record_success()
             return self._fail(error)
         except (UserError, ValidationError) as error:
-            # An applier refused the document in plain words: a person must look.
-            return self._fail(BusinessError(str(error)))
+            # Our builder or applier refused the document in plain words: a person must look.
+            return self._fail(DocumentValidationError(str(error)))
         except psycopg2.OperationalError as error:
             if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
                 raise
@@ -479,53 +481,77 @@ class LogisticsMessage(models.Model):
         return "done"
 
     def _unexpected(self, error):
-        _logger.exception("Unexpected error while processing %s", self.name)
+        text = self._masked(str(error))[:300]
+        # The text is masked; the traceback (code lines only) helps whoever fixes the bug.
+        _logger.error("Unexpected error while processing %s: %s", self.name, text)
+        _logger.debug("Traceback of the unexpected error", exc_info=True)
         return self._schedule_retry(
             InternalError(
                 self.env._(
                     "Unexpected error (%(kind)s): %(error)s. It is retried with backoff; if it "
                     "keeps failing, report it with this message's name.",
                     kind=type(error).__name__,
-                    error=str(error)[:300],
+                    error=text,
                 )
             )
         )
 
-    def _lock_for_processing(self):
-        """One job at a time per message, whatever duplicate jobs exist."""
-        try:
-            with mute_logger("odoo.sql_db"), self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    "SELECT id FROM logistics_message WHERE id = %s FOR NO KEY UPDATE NOWAIT",
-                    (self.id,),
-                )
-        except psycopg2.errors.LockNotAvailable:
+    def _earlier_revision_attempted(self):
+        """A new revision of a cancelled exchange asks the partner first when an earlier one
+        was tried: it may have landed."""
+        base_key = self.idempotency_key.split("#")[0]
+        if base_key == self.idempotency_key:
             return False
-        return True
+        return bool(
+            self.sudo().search_count(
+                [
+                    ("backend_id", "=", self.backend_id.id),
+                    ("direction", "=", self.direction),
+                    ("flow", "=", self.flow),
+                    ("id", "!=", self.id),
+                    ("attempts", ">", 0),
+                    "|",
+                    ("idempotency_key", "=", base_key),
+                    ("idempotency_key", "=like", f"{base_key}#%"),
+                ],
+                limit=1,
+            )
+        )
+
+    def _lock_for_processing(self):
+        """One transaction at a time works on a message. If someone else holds it (a manager's
+        action, an applier acknowledging it), the lock error makes queue_job run this job again
+        a few seconds later."""
+        self.env.cr.execute(
+            "SELECT id FROM logistics_message WHERE id = %s FOR NO KEY UPDATE NOWAIT", (self.id,)
+        )
 
     def _ensure_document(self):
-        """The canonical document to send: the stored one, else built anew from the business
-        record (after a mapping or an address was fixed, a retry rebuilds it). Validated here,
-        before anything goes out."""
-        document = self.canonical_payload
-        if not document:
-            record = self._get_document()
-            if not record:
-                raise DocumentValidationError(
-                    self.env._("%(name)s has no document to send.", name=self.name)
-                )
-            document = self.env["logistics.builder"]._build(self.flow, record, self.backend_id)
-            document.setdefault("correlation_id", self.correlation_id)
-        canonical.check(document)
-        if document is not self.canonical_payload:
-            self.write(
-                {
-                    "canonical_payload": document,
-                    "document_schema": document.get("schema"),
-                    "reference": document.get("reference") or self.reference,
-                    "content_hash": _hash_json(document),
-                }
+        """The canonical document to send: the stored one if it is valid, else built anew from
+        the business record (after a mapping or an address was fixed, a retry rebuilds it).
+        Validated here, before anything goes out."""
+        record = self._get_document()
+        if self.canonical_payload:
+            try:
+                return canonical.check(self.canonical_payload)
+            except DocumentValidationError:
+                if not record:
+                    raise
+        if not record:
+            raise DocumentValidationError(
+                self.env._("%(name)s has no document to send.", name=self.name)
             )
+        document = self.env["logistics.builder"]._build(self.flow, record, self.backend_id)
+        document.setdefault("correlation_id", self.correlation_id)
+        canonical.check(document)
+        self.write(
+            {
+                "canonical_payload": document,
+                "document_schema": document.get("schema"),
+                "reference": document.get("reference") or self.reference,
+                "content_hash": _hash_json(document),
+            }
+        )
         return document
 
     def _masked(self, text):
@@ -561,6 +587,8 @@ class LogisticsMessage(models.Model):
                 "ack_due_at": now + timedelta(minutes=ack_minutes)
                 if ack_minutes and self.direction == "outbound" and not self.acknowledged
                 else self.ack_due_at,
+                # A replay is acknowledged anew: its lateness is detected anew too.
+                "ack_overdue_raised": False,
                 "state": "done",
                 "done_at": now,
                 "latency": (now - self.create_date).total_seconds(),
@@ -609,7 +637,19 @@ class LogisticsMessage(models.Model):
                 "next_attempt_at": False,
             }
         )
-        if dead:
+        if dead and error_class == "internal":
+            summary = self.env._(
+                "%(name)s gave up after %(attempts)s attempts: unexpected error",
+                name=self.name,
+                attempts=self.attempts,
+            )
+            description = self.env._(
+                "Every attempt hit an unexpected error (a bug, or data the connector does not "
+                "handle): %(error)s\nReport it with this message's name; once fixed, use Retry.",
+                error=text,
+            )
+            exception_type = "other"
+        elif dead:
             summary = self.env._(
                 "%(name)s gave up after %(attempts)s attempts",
                 name=self.name,
@@ -888,7 +928,8 @@ class LogisticsMessage(models.Model):
                     ("state", "in", finished),
                     ("create_date", "<", now - timedelta(days=message_days)),
                     ("exception_ids", "not any", [("state", "in", ("new", "in_progress"))]),
-                ]
+                ],
+                limit=PURGE_BATCH,
             )
             count = len(old_messages)
             old_messages.unlink()
@@ -897,6 +938,12 @@ class LogisticsMessage(models.Model):
             if message_days:
                 audit_days = max(audit_days, message_days)
             audit_purged = self.env["logistics.audit.log"]._purge_older_than(audit_days)
+        # A full batch means there is more: the cron runs again right away, in a new
+        # transaction, instead of holding locks on a huge purge.
+        more = count >= PURGE_BATCH or audit_purged >= PURGE_BATCH
+        self.env["ir.cron"]._notify_progress(
+            done=len(old_payloads) + count + audit_purged, remaining=int(more)
+        )
         return {
             "payloads_purged": len(old_payloads),
             "messages_deleted": count,

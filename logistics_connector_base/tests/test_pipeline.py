@@ -321,15 +321,28 @@ class TestReviewedEdges(LogisticsCase):
         message._enqueue()
         self.assertEqual(len(self.jobs_for(message)), 1, "queue_job's identity key dedups")
 
-    def test_a_cancelled_release_can_be_made_again(self):
+    def test_a_cancelled_release_can_be_made_again_on_request(self):
         picking = self.make_picking()
         first = self.release(picking)
         first.with_user(self.manager).action_cancel()
-        second = self.release(picking)
+        self.assertEqual(self.release(picking), first, "cancelled stays cancelled by default")
+        second = self.release(picking, new_revision=True)
         self.assertNotEqual(first, second)
         self.assertEqual(second.idempotency_key, f"{first.idempotency_key}#2")
         self.run_jobs()
         self.assertEqual((first.state, second.state), ("cancelled", "done"))
+
+    def test_a_new_revision_asks_the_partner_whether_the_cancelled_one_landed(self):
+        picking = self.make_picking()
+        self.sandbox.inject("accept_then_fail", method="POST")
+        first = self.release(picking)
+        self.run_jobs()
+        self.assertEqual(first.state, "retry")
+        first.with_user(self.manager).action_cancel()
+        second = self.release(picking, new_revision=True)
+        self.run_jobs()
+        self.assertEqual(second.state, "done")
+        self.assertEqual(len(self.sandbox.documents("orders")), 1, "no second order")
 
     def test_overdue_acknowledgement_opens_one_exception(self):
         self.env["logistics.backend.flow"].create(
@@ -356,6 +369,9 @@ class TestReviewedEdges(LogisticsCase):
         self.assertFalse(Message._cron_ack_overdue(), "raised once, not every run")
         exception = message.exception_ids
         self.assertEqual(exception.exception_type, "ack_overdue")
+        message.with_user(self.manager).action_replay()
+        self.run_jobs()
+        self.assertFalse(message.ack_overdue_raised, "a replay is watched for its ack anew")
 
     def test_realtime_message_left_pending_is_picked_up(self):
         message = self.release(enqueue=False)
@@ -394,20 +410,36 @@ class TestRateLimit(LogisticsCase):
     def test_slots_are_booked_one_interval_apart_for_all_workers(self):
         self.backend.rate_limit = 0.5  # one request every 2 seconds
         self.env.flush_all()
-        waits = [self.backend._rate_limit_wait() for _ in range(3)]
-        self.assertLess(waits[0], 0.5, "the first request goes at once")
-        self.assertAlmostEqual(waits[1], 2.0, delta=0.5)
-        self.assertAlmostEqual(waits[2], 4.0, delta=0.5)
+        slots = [self.backend._rate_limit_slot(10) for _ in range(3)]
+        self.assertEqual([booked for booked, _wait in slots], [True, True, True])
+        self.assertLess(slots[0][1], 0.5, "the first request goes at once")
+        self.assertAlmostEqual(slots[1][1], 2.0, delta=0.5)
+        self.assertAlmostEqual(slots[2][1], 4.0, delta=0.5)
 
-    def test_a_far_slot_postpones_the_job_without_burning_an_attempt(self):
+    def test_a_far_slot_is_not_booked(self):
         self.backend.rate_limit = 0.1  # one request every 10 seconds
+        self.env.flush_all()
+        self.assertTrue(self.backend._rate_limit_slot(2)[0])
+        for _ in range(3):
+            booked, wait = self.backend._rate_limit_slot(2)
+            self.assertFalse(booked)
+            self.assertAlmostEqual(wait, 10, delta=1, msg="waiting jobs do not push it back")
+
+    def test_a_postponed_job_goes_when_its_slot_comes(self):
+        self.backend.rate_limit = 0.1
         self.env.flush_all()
         first, second = self.release(), self.release()
         self.run_jobs(only=first)
         self.assertEqual(first.state, "done")
         self.run_jobs(only=second, limit=1)
-        self.assertEqual(second.attempts, 0)
-        self.assertEqual(second.state, "queued")
-        delay = (second.next_attempt_at - fields.Datetime.now()).total_seconds()
-        self.assertGreater(delay, 5)
+        self.assertEqual((second.state, second.attempts), ("queued", 0))
+        self.assertGreater((second.next_attempt_at - fields.Datetime.now()).total_seconds(), 5)
         self.assertEqual(len(self.sandbox.documents("orders")), 1)
+        # Ten seconds later (moved back in time here), the slot is free.
+        self.env.cr.execute(
+            "UPDATE logistics_backend SET rate_next_slot_at = rate_next_slot_at - interval "
+            "'11 seconds' WHERE id = %s",
+            (self.backend.id,),
+        )
+        self.run_jobs(ignore_eta=True, only=second)
+        self.assertEqual((second.state, second.attempts), ("done", 1))

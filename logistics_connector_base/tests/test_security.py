@@ -3,7 +3,7 @@ import json
 import logging
 import os
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 from odoo.tools import config
 
@@ -165,6 +165,14 @@ class TestCredentialsFromServerConfig(LogisticsCase):
         self.addCleanup(os.environ.pop, key, None)
         result = self.backend.action_test_connection()
         self.assertEqual(result["params"]["type"], "success", result["params"]["message"])
+
+    def test_a_signing_secret_from_the_configuration_is_rotated_there(self):
+        key = "LOGISTICS_SANDBOX_3PL_TEST_WEBHOOK_SECRET"
+        os.environ[key] = WEBHOOK_SECRET
+        self.addCleanup(os.environ.pop, key, None)
+        self.assertEqual(self.backend._webhook_secrets(), [WEBHOOK_SECRET])
+        with self.assertRaises(UserError):
+            self.backend.action_rotate_webhook_secret()
 
     def test_configuration_file_section_is_read(self):
         self.backend.endpoint_ids.token = "stale-database-token"
