@@ -205,7 +205,22 @@ def classify_request_exception(exc, url, timeout, sent=None):
     return TransientError(message, details=details)
 
 
-class RestTransport:
+class SessionTransport:
+    """A transport over one requests session: closing it closes its connections."""
+
+    session = None
+
+    def close(self):
+        self.session.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+class RestTransport(SessionTransport):
     """HTTP client for one partner endpoint.
 
     :param base_url: e.g. ``https://api.partner.example/v2``; relative paths are joined to it
@@ -286,15 +301,6 @@ class RestTransport:
             if cached:
                 values.append(cached[0])
         return [v for v in values + self._extra_secrets if v]
-
-    def close(self):
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
     def url_for(self, path):
         if re.match(r"^https?://", path or ""):

@@ -15,7 +15,7 @@ from zeep.wsdl import Document
 
 from ..errors import BusinessError, ConfigurationError, TransientError
 from ..masking import MASK, is_sensitive_key, mask_headers, mask_secrets
-from .rest import MAX_CAPTURE_BYTES, classify_request_exception
+from .rest import MAX_CAPTURE_BYTES, SessionTransport, classify_request_exception
 
 # Parsed WSDLs shared by every transport of the process: parsing is the slow part of zeep
 # and the files only change with a module upgrade. (path, mtime) -> zeep Document
@@ -76,7 +76,7 @@ class _CapturePlugin(Plugin):
         return envelope, http_headers
 
 
-class SoapTransport:
+class SoapTransport(SessionTransport):
     """Calls operations of a SOAP service described by a local WSDL file.
 
     :param wsdl_path: path of the WSDL file shipped in an addon (remote WSDLs vanish)
@@ -117,15 +117,6 @@ class SoapTransport:
     def secret_values(self):
         values = [self.auth.get("password"), *self._extra_secrets, *self._call_secrets]
         return [v for v in values if v]
-
-    def close(self):
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
     # -- setup --------------------------------------------------------------------------------
     def _document(self, transport):
