@@ -50,7 +50,7 @@ ENDPOINT_FIELDS = (
     "sftp_archive_folder",
     "sftp_error_folder",
 )
-BREAKER_FIELDS = [
+SHARED_STATE_FIELDS = [
     "rate_next_slot_at",
     "breaker_state",
     "breaker_failures",
@@ -469,7 +469,8 @@ class LogisticsBackend(models.Model):
                     # aside where the partner can see it was refused.
                     sftp.ensure_folder(error_folder)
                     with autonomous_cursor(self.env) as cr:
-                        self.with_env(self.env(cr=cr)).env["logistics.exception"].raise_exception(
+                        backend = self.with_env(self.env(cr=cr))
+                        backend.env["logistics.exception"].raise_exception(
                             "validation_error",
                             self.env._("%(partner)s sent an empty file", partner=self.name),
                             self.env._(
@@ -479,7 +480,7 @@ class LogisticsBackend(models.Model):
                                 name=name,
                                 where=error_folder,
                             ),
-                            backend=self.with_env(self.env(cr=cr)),
+                            backend=backend,
                         )
                     sftp.move(path, error_folder)
                     counts["refused"] += 1
@@ -504,22 +505,23 @@ class LogisticsBackend(models.Model):
         return self.env[f"logistics.adapter.{self.adapter}"]
 
     # ------------------------------------------------------------------------------------------
-    # Circuit breaker: one row per partner, changed by atomic SQL in autonomous transactions,
-    # so every worker sees a change at once, whatever becomes of the job that made it.
+    # Shared partner state (circuit breaker, rate-limit slots): one row per partner, changed by
+    # atomic SQL in autonomous transactions, so every worker sees a change at once, whatever
+    # becomes of the job that made it.
     # ------------------------------------------------------------------------------------------
-    def _breaker_execute(self, query, params):
+    def _execute_shared_state(self, query, params):
         self.ensure_one()
         with autonomous_cursor(self.env) as cr:
             cr.execute(query, params)
             row = cr.fetchone()
-        self.invalidate_recordset(BREAKER_FIELDS)
+        self.invalidate_recordset(SHARED_STATE_FIELDS)
         return row
 
     def _breaker_wait_seconds(self):
         """0 when a request may go out now, else the seconds to postpone it. Closed: go.
         Open: wait for the cool-down. After it, one worker wins the half-open probe (a lease of
         PROBE_LEASE seconds) while the others keep waiting."""
-        state, opened_at, cooldown, won = self._breaker_execute(
+        state, opened_at, cooldown, won = self._execute_shared_state(
             """
             WITH claim AS (
                 UPDATE logistics_backend
@@ -554,7 +556,7 @@ class LogisticsBackend(models.Model):
         if not self.rate_limit or self.rate_limit <= 0:
             return True, 0.0
         interval = 1.0 / self.rate_limit
-        wait, booked = self._breaker_execute(
+        wait, booked = self._execute_shared_state(
             """
             WITH current AS (
                 SELECT GREATEST(COALESCE(b.rate_next_slot_at, c.moment), c.moment) AS slot,
@@ -581,7 +583,7 @@ class LogisticsBackend(models.Model):
 
     def _breaker_record_success(self):
         """The partner answered: close the breaker (a no-op write when it already is)."""
-        self._breaker_execute(
+        self._execute_shared_state(
             """
             UPDATE logistics_backend
                SET breaker_state = 'closed', breaker_failures = 0, breaker_opened_at = NULL,
@@ -599,7 +601,7 @@ class LogisticsBackend(models.Model):
     def _breaker_record_failure(self, error_text):
         """Count a transient failure; open the breaker at the threshold (or at once when the
         half-open probe fails). Returns True when this failure opened it."""
-        state, state_before, failures = self._breaker_execute(
+        state, state_before, failures = self._execute_shared_state(
             """
             WITH before AS (
                 SELECT breaker_state FROM logistics_backend WHERE id = %s FOR NO KEY UPDATE

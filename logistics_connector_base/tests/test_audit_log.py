@@ -162,9 +162,6 @@ class TestAuditAppendOnly(AuditCase):
 
 @tagged("post_install", "-at_install")
 class TestAuditOverRpc(HttpCase):
-    def rpc(self, model, method, args, kwargs=None):
-        return json_rpc(self, model, method, args, kwargs)
-
     def test_record_cannot_be_called_over_json_rpc(self):
         new_test_user(
             self.env,
@@ -173,14 +170,14 @@ class TestAuditOverRpc(HttpCase):
             groups="logistics_connector_base.group_logistics_user",
         )
         self.authenticate("lc_audit_rpc_user", "lc_audit_rpc_user")
-        answer = self.rpc("logistics.audit.log", "record", ["resolve", "Forged over RPC"])
+        answer = json_rpc(self, "logistics.audit.log", "record", ["resolve", "Forged over RPC"])
         self.assertEqual(answer["error"]["data"]["name"], "odoo.exceptions.AccessError")
         self.assertIn("cannot be called remotely", answer["error"]["data"]["message"])
         self.assertFalse(
             self.env["logistics.audit.log"].search([("summary", "=", "Forged over RPC")])
         )
         # The same session reads the audit log: only the forging method is closed.
-        answer = self.rpc("logistics.audit.log", "search_count", [[]])
+        answer = json_rpc(self, "logistics.audit.log", "search_count", [[]])
         self.assertIsInstance(answer["result"], int)
 
 

@@ -79,6 +79,17 @@ class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
         except Exception as error:  # the test asserts on what each worker saw
             results[name] = error
 
+    def _race(self, work, results, names, barrier):
+        """Run ``work`` in one worker thread per name, released together by the barrier."""
+        threads = [
+            threading.Thread(target=self._in_worker, args=(work, results, name, barrier))
+            for name in names
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
     def test_two_transactions_inserting_the_same_key_make_one_message(self):
         barrier = threading.Barrier(2)
         results = {}
@@ -95,14 +106,7 @@ class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
             env.cr.execute("SELECT pg_sleep(0.3)")
             return message.id
 
-        threads = [
-            threading.Thread(target=self._in_worker, args=(create, results, name, barrier))
-            for name in ("a", "b")
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        self._race(create, results, ("a", "b"), barrier)
         with self.registry.cursor() as cr:
             cr.execute(
                 "SELECT id FROM logistics_message WHERE backend_id = %s AND idempotency_key = %s",
@@ -147,14 +151,7 @@ class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
         def probe(env):
             return env["logistics.backend"].browse(self.backend_id)._breaker_wait_seconds()
 
-        threads = [
-            threading.Thread(target=self._in_worker, args=(probe, results, name, barrier))
-            for name in ("probe a", "probe b")
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=30)
+        self._race(probe, results, ("probe a", "probe b"), barrier)
         waits = sorted([results["probe a"], results["probe b"]])
         self.assertEqual(waits[0], 0, "one worker probes")
         self.assertGreater(waits[1], 0, "the other keeps waiting")
