@@ -1,5 +1,6 @@
 # Shared settings for the project's scripts (sourced, not run).
-# Every path lives inside the repository's ignored .local/ folder, except the Odoo tree.
+# Every path lives inside the repository's ignored .local/ folder, except the Odoo tree and,
+# when its owner cannot reach .local/, the PostgreSQL cluster (see PG_ENV_FILE).
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL_DIR="$REPO_ROOT/.local"
@@ -8,12 +9,28 @@ ODOO_SRC="${ODOO_SRC:-$HOME/odoo-18.0}"
 ODOO_BRANCH_URL="https://github.com/odoo/odoo.git"
 
 PG_BIN_DIR="${PG_BIN_DIR:-}"
-PG_DATA="$LOCAL_DIR/pgdata"
-PG_SOCKET_DIR="$LOCAL_DIR/pgrun"
-PG_LOG="$LOCAL_DIR/log/postgresql.log"
-# A port unlikely to be taken by a system PostgreSQL (5432) or another project's.
-PG_PORT="${LC_PG_PORT:-55433}"
 PG_ROLE="odoo"
+# Where the private cluster lives and its port are chosen once by scripts/setup and remembered
+# in .local/pg.env: as root the cluster belongs to an unprivileged user who may not reach this
+# clone (under /root, in a `mktemp -d` folder), and two clones on one machine need two ports.
+# Without that file: .local/ and the first port.
+PG_ENV_FILE="$LOCAL_DIR/pg.env"
+# Clusters of clones their owner cannot reach live here, one folder per clone.
+PG_SHARED_ROOT="/var/lib/logistics-connector"
+# The first port tried: unlikely to be taken by a system PostgreSQL (5432) or another project's.
+PG_FIRST_PORT=55433
+SAVED_PG_HOME=""
+SAVED_PG_PORT=""
+if [ -f "$PG_ENV_FILE" ]; then source "$PG_ENV_FILE"; fi
+
+set_pg_home() {
+    PG_HOME="$1"
+    PG_DATA="$PG_HOME/pgdata"
+    PG_SOCKET_DIR="$PG_HOME/pgrun"
+    PG_LOG="$PG_HOME/log/postgresql.log"
+}
+set_pg_home "${SAVED_PG_HOME:-$LOCAL_DIR}"
+PG_PORT="${LC_PG_PORT:-${SAVED_PG_PORT:-$PG_FIRST_PORT}}"
 
 ODOO_CONF="$LOCAL_DIR/odoo.conf"
 TEST_DB="${LC_TEST_DB:-lc_test}"
@@ -49,6 +66,35 @@ as_pg_owner() {
     fi
 }
 
+remember_pg_settings() {
+    local content
+    content="$(printf '# Written by scripts/setup: where the private PostgreSQL of this clone lives, and its port.\nSAVED_PG_HOME=%q\nSAVED_PG_PORT=%q' "$PG_HOME" "$PG_PORT")"
+    if [ "$(cat "$PG_ENV_FILE" 2>/dev/null)" != "$content" ]; then printf '%s\n' "$content" >"$PG_ENV_FILE"; fi
+    SAVED_PG_HOME="$PG_HOME"
+    SAVED_PG_PORT="$PG_PORT"
+}
+
+# Taken: something answers on the port, or another cluster's socket for it exists. (A stopped
+# cluster of another clone cannot be seen: pg_start moves to a free port if it started since.)
+port_taken() {
+    local socket
+    if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; then return 0; fi
+    for socket in "/tmp/.s.PGSQL.$1" "/var/run/postgresql/.s.PGSQL.$1" "$PG_SHARED_ROOT"/*/pgrun/".s.PGSQL.$1"; do
+        if [ -S "$socket" ] && [ "$socket" != "$PG_SOCKET_DIR/.s.PGSQL.$1" ]; then return 0; fi
+    done
+    return 1
+}
+
+choose_pg_port() {
+    local port="$PG_FIRST_PORT"
+    while port_taken "$port"; do
+        port=$((port + 1))
+        [ "$port" -lt $((PG_FIRST_PORT + 100)) ] \
+            || die "No free port for PostgreSQL in $PG_FIRST_PORT-$((port - 1)): set LC_PG_PORT and run scripts/setup."
+    done
+    PG_PORT="$port"
+}
+
 pg_is_running() {
     find_pg_bin
     as_pg_owner "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
@@ -58,6 +104,15 @@ pg_start() {
     find_pg_bin
     [ -f "$PG_DATA/PG_VERSION" ] || die "No PostgreSQL cluster in $PG_DATA: run scripts/setup first."
     if ! pg_is_running; then
+        if port_taken "$PG_PORT"; then
+            [ -z "${LC_PG_PORT:-}" ] || die "Port $PG_PORT (LC_PG_PORT) is taken by another program: choose another one."
+            # Another clone's cluster started since this one was set up, or another program.
+            local taken="$PG_PORT"
+            choose_pg_port
+            remember_pg_settings
+            if [ -f "$ODOO_CONF" ]; then sed -i "s/^db_port = .*/db_port = $PG_PORT/" "$ODOO_CONF"; fi
+            say "Port $taken is taken by another program: this clone's PostgreSQL moves to port $PG_PORT"
+        fi
         say "Starting the private PostgreSQL on port $PG_PORT (socket in $PG_SOCKET_DIR)"
         # Throwaway development data: durability is traded for speed.
         as_pg_owner "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
@@ -83,6 +138,10 @@ db_exists() {
 
 require_setup() {
     [ -x "$VENV_DIR/bin/python" ] && [ -f "$ODOO_CONF" ] || die "The project is not set up: run scripts/setup first."
+    # odoo.conf names the port scripts/setup chose: a cluster started on another one is not found.
+    if [ -n "${LC_PG_PORT:-}" ] && [ -n "$SAVED_PG_PORT" ] && [ "$LC_PG_PORT" != "$SAVED_PG_PORT" ]; then
+        die "LC_PG_PORT=$LC_PG_PORT, but scripts/setup chose port $SAVED_PG_PORT: run LC_PG_PORT=$LC_PG_PORT scripts/setup to switch."
+    fi
 }
 
 # A plain command (not a function), so that `"${ODOO_CMD[@]}" ... &` gives the PID of Odoo itself.
