@@ -60,7 +60,8 @@ pg_owner() {
 
 as_pg_owner() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u "$(pg_owner)" -- "$@"
+        # From /: the owner may not be allowed into the current folder (initdb and pg_ctl warn).
+        (cd / && runuser -u "$(pg_owner)" -- "$@")
     else
         "$@"
     fi
