@@ -6,8 +6,9 @@ schema files live in ``logistics_connector_base/schemas/<name>.v<version>.json``
 
 import copy
 import json
+import math
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from functools import cache
 from pathlib import Path
 
@@ -42,14 +43,25 @@ _FORMAT_HINTS = {
 }
 
 
+def parse_date_time(value):
+    """An RFC 3339 date-time (``T``/``Z`` in either case, as RFC 3339 allows) as an aware
+    datetime in UTC. ValueError when it is not one, or not representable in UTC (year 1 with
+    a positive offset, year 9999 with a negative one)."""
+    if not isinstance(value, str) or not _DATE_TIME.match(value):
+        raise ValueError(f"{value!r} is not an RFC 3339 date-time with a UTC offset")
+    moment = datetime.fromisoformat(value.upper().replace(" ", "T").replace("Z", "+00:00"))
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of the representable range") from None
+
+
 @_format_checker.checks("date-time", raises=ValueError)
 def _is_date_time(value):
     """RFC 3339 date-time: the UTC offset is mandatory, a naive time is ambiguous."""
     if not isinstance(value, str):
         return True
-    if not _DATE_TIME.match(value):
-        return False
-    datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    parse_date_time(value)
     return True
 
 
@@ -179,10 +191,27 @@ def validate(document):
     except ValueError as exc:
         known = ", ".join(schema_ref(n, v) for n in SCHEMA_NAMES for v in known_versions(n))
         return [f"{exc} (known schemas: {known})"]
-    problems = set()
+    problems = set(_unstorable_values(document))
     for error in validator.iter_errors(document):
         problems.update(_describe(error))
     return sorted(problems)
+
+
+def _unstorable_values(value, path=()):
+    """Values JSON Schema lets through but that break later: NaN and infinite numbers (not
+    JSON, refused by PostgreSQL) and NUL characters (refused by PostgreSQL text columns)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield f"{_path_text(path) or 'document'}: {value!r} is not a finite number"
+    elif isinstance(value, str) and "\x00" in value:
+        yield f"{_path_text(path) or 'document'}: contains a NUL character"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                yield f"{_path_text(path) or 'document'}: a field name contains a NUL character"
+            yield from _unstorable_values(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unstorable_values(item, (*path, index))
 
 
 def check(document):

@@ -1,7 +1,6 @@
-from datetime import datetime, timezone
-
 from odoo import api, fields, models
 
+from ..lib import canonical
 from ..lib.errors import BusinessError, ConfigurationError
 
 # Tracking statuses in the order a parcel lives them: a late event never moves a picking back.
@@ -18,12 +17,9 @@ TRACKING_RANK = {
 
 
 def to_utc_naive(timestamp):
-    """An ISO 8601 date-time with its offset (as the schemas require) as Odoo stores it:
+    """An RFC 3339 date-time with its offset (as the schemas require) as Odoo stores it:
     naive UTC."""
-    moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return canonical.parse_date_time(timestamp).replace(tzinfo=None)
 
 
 class LogisticsBuilder(models.AbstractModel):

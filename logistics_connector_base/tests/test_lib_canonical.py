@@ -449,3 +449,40 @@ def test_schema_ref_helpers():
     assert canonical.parse_schema_ref("freight_invoice/1") == ("freight_invoice", 1)
     with pytest.raises(ValueError):
         canonical.parse_schema_ref("freight_invoice/v1")
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    ["2026-11-20t10:00:00z", "2026-11-20T10:00:00z", "2026-11-20 10:00:00Z"],
+)
+def test_rfc3339_lower_case_separators_are_accepted_and_read(occurred_at):
+    document = {**tracking_event(), "occurred_at": occurred_at}
+    assert canonical.validate(document) == []
+    assert canonical.parse_date_time(occurred_at).isoformat() == "2026-11-20T10:00:00+00:00"
+
+
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"])
+def test_date_times_beyond_utc_are_refused_with_the_field_named(occurred_at):
+    document = {**tracking_event(), "occurred_at": occurred_at}
+    assert canonical.validate(document) == [
+        f"occurred_at: {occurred_at!r} is not a valid date-time (RFC 3339 with a UTC offset, "
+        "e.g. 2025-03-01T14:05:00+01:00)"
+    ]
+
+
+def test_edge_years_with_a_harmless_offset_pass():
+    for occurred_at in ("0001-01-01T00:30:00-01:00", "9999-12-31T23:30:00+01:00"):
+        assert canonical.validate({**tracking_event(), "occurred_at": occurred_at}) == []
+
+
+def test_values_that_would_break_storage_are_refused_with_the_field_named():
+    document = order_release()
+    document["lines"][0]["quantity"] = float("nan")
+    document["lines"][0]["unit_price"] = float("inf")
+    document["ship_to"]["city"] = "Pleasant\x00Hill"
+    problems = canonical.validate(document)
+    assert "lines[0].quantity: nan is not a finite number" in problems
+    assert "lines[0].unit_price: inf is not a finite number" in problems
+    assert "ship_to.city: contains a NUL character" in problems
+    with pytest.raises(DocumentValidationError, match="not a finite number"):
+        canonical.check(document)

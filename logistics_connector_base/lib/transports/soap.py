@@ -13,6 +13,7 @@ from zeep.exceptions import ValidationError as ZeepValidationError
 from zeep.helpers import serialize_object
 from zeep.wsdl import Document
 
+from .. import safe_xml
 from ..errors import BusinessError, ConfigurationError, TransientError
 from ..masking import MASK, is_sensitive_key, mask_headers, mask_secrets
 from .rest import MAX_CAPTURE_BYTES, SessionTransport, classify_request_exception
@@ -63,7 +64,7 @@ class _CapturePlugin(Plugin):
         self.transport = transport
 
     def egress(self, envelope, http_headers, operation, binding_options):
-        masked = _mask_xml(etree.fromstring(etree.tostring(envelope)))
+        masked = _mask_xml(safe_xml.fromstring(etree.tostring(envelope)))
         secrets = self.transport.secret_values()
         exchange = self.transport.last_exchange
         exchange["request"] = {
@@ -129,7 +130,9 @@ class SoapTransport(SessionTransport):
             document = _wsdl_cache.get((path, mtime))
             if document is None:
                 try:
-                    document = Document(path, transport, settings=Settings(strict=True))
+                    document = Document(
+                        path, transport, settings=Settings(strict=True, **safe_xml.ZEEP_SETTINGS)
+                    )
                 except (ZeepError, etree.LxmlError, OSError, ValueError, KeyError) as exc:
                     raise ConfigurationError(
                         f"The WSDL file {self.wsdl_path!r} is not a valid WSDL "
@@ -145,7 +148,10 @@ class SoapTransport(SessionTransport):
             session=self.session, timeout=self.timeout, operation_timeout=self.timeout
         )
         client = Client(
-            self._document(transport), transport=transport, plugins=[_CapturePlugin(self)]
+            self._document(transport),
+            transport=transport,
+            plugins=[_CapturePlugin(self)],
+            settings=Settings(**safe_xml.ZEEP_SETTINGS),
         )
         if not client.wsdl.services:
             raise ConfigurationError(f"The WSDL file {self.wsdl_path!r} defines no service.")
@@ -174,7 +180,7 @@ class SoapTransport(SessionTransport):
         body = _capture(response.content)
         if body and body.lstrip().startswith("<"):
             try:
-                root = etree.fromstring(response.content)
+                root = safe_xml.fromstring(response.content)
                 body = _capture(etree.tostring(_mask_xml(root), encoding="utf-8"))
             except etree.XMLSyntaxError:
                 pass
