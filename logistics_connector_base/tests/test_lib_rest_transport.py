@@ -1,6 +1,7 @@
 """RestTransport against a real HTTP server on 127.0.0.1 started by the test."""
 
 import base64
+import gzip
 import itertools
 import json
 import socket
@@ -135,6 +136,33 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/slow":
             time.sleep(float(query["delay"][0]))
             return self._send(200, {"slow": True})
+        if path == "/trickle":
+            # A partner that sends its answer a few bytes at a time, each in time.
+            chunks = int(query["chunks"][0])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(chunks))
+            self.end_headers()
+            for _chunk in range(chunks):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.2)
+            return None
+        if path == "/gzip":
+            body = gzip.compress(b"x" * int(query["size"][0]))
+            return self._send(200, body, {"Content-Encoding": "gzip"})
+        if path == "/big":
+            size = int(query["size"][0])
+            declared = query.get("declared", ["yes"])[0] == "yes"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            if declared:
+                self.send_header("Content-Length", str(size))
+            else:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(b"x" * size)
+            return None
         if path == "/text":
             return self._send(200, "<html>gateway says hi</html>", content_type="text/html")
         if path == "/long-error":
@@ -584,3 +612,47 @@ def test_rate_limit_is_shared_by_threads(partner):
 def test_no_rate_limit_by_default(partner):
     assert RestTransport(partner.url).rate_limiter is None
     assert rest.RestTransport(partner.url, max_requests_per_second=0).rate_limiter is None
+
+
+def test_oauth2_tokens_are_not_shared_between_partners_or_databases(partner):
+    first = RestTransport(partner.url, auth=oauth(partner), cache_scope=("db1", 1))
+    same = RestTransport(partner.url, auth=oauth(partner), cache_scope=("db1", 1))
+    other_partner = RestTransport(partner.url, auth=oauth(partner), cache_scope=("db1", 2))
+    other_database = RestTransport(partner.url, auth=oauth(partner), cache_scope=("db2", 1))
+    tokens = [
+        transport.get("/oauth/resource").json()["token"]
+        for transport in (first, same, other_partner, other_database)
+    ]
+    assert tokens == ["tok-1", "tok-1", "tok-2", "tok-3"]
+
+
+def test_oauth2_rotated_secret_does_not_reuse_the_old_token(partner):
+    RestTransport(partner.url, auth=oauth(partner)).get("/oauth/resource")
+    rotated = RestTransport(partner.url, auth=oauth(partner, client_secret="the-new-secret"))
+    with pytest.raises(ConfigurationError, match="refused the credentials"):
+        rotated.get("/oauth/resource")
+    assert len(partner.state.hits("/token")) == 2, "the new secret asked for its own token"
+
+
+def test_a_partner_trickling_its_answer_is_cut_at_the_read_timeout(partner):
+    transport = RestTransport(partner.url, timeout=(2, 1))
+    started = time.monotonic()
+    with pytest.raises(TransientError, match="did not finish its answer within 1 seconds"):
+        transport.get("/trickle", params={"chunks": 30})
+    assert time.monotonic() - started < 3, "not the 6 s the partner would take"
+    assert transport.last_exchange["error"]
+
+
+@pytest.mark.parametrize("declared", ["yes", "no"])
+def test_an_oversized_answer_is_refused(partner, declared):
+    transport = RestTransport(partner.url, max_response_bytes=1000)
+    with pytest.raises(BusinessError, match="1000 bytes accepted"):
+        transport.get("/big", params={"size": 5000, "declared": declared})
+    assert transport.get("/big", params={"size": 900, "declared": declared}).content == b"x" * 900
+
+
+def test_a_compressed_answer_is_bounded_once_unpacked(partner):
+    transport = RestTransport(partner.url, max_response_bytes=1000)
+    assert transport.get("/gzip", params={"size": 900}).content == b"x" * 900
+    with pytest.raises(BusinessError, match="1000 bytes accepted"):
+        transport.get("/gzip", params={"size": 10_000_000})

@@ -1,10 +1,12 @@
 """REST transport over requests: authentication, error classification, rate limit, capture."""
 
 import base64
+import hashlib
 import json as jsonlib
 import re
 import threading
 import time
+import zlib
 from urllib.parse import urlsplit
 
 import requests
@@ -21,6 +23,9 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429})
 EXCERPT_LENGTH = 300
 # captured bodies beyond this are cut: a capture is for people, not a backup
 MAX_CAPTURE_BYTES = 2 * 1024 * 1024
+# answers beyond this are refused, not read: a partner bug must not exhaust a worker's memory
+DEFAULT_MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+RESPONSE_CHUNK_BYTES = 64 * 1024
 # renew an OAuth token this long before it expires (at most a tenth of its lifetime), so it
 # does not expire in flight
 TOKEN_REFRESH_MARGIN = 60.0
@@ -132,6 +137,25 @@ def _capture_body(body):
     return text + (f"... [{len(body)} bytes, cut]" if cut else "")
 
 
+def _decoder(content_encoding):
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    return None
+
+
+def _socket_of(response):
+    """The socket under a streamed requests response (urllib3 2 / http.client), or None."""
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None:
+        fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
+        sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    return sock if hasattr(sock, "settimeout") else None
+
+
 def _check_url(url, what="base URL"):
     try:
         parts = urlsplit(url or "")
@@ -230,6 +254,9 @@ class RestTransport(SessionTransport):
         (client credentials; optional ``"client_auth": "basic" | "body"``)
     :param timeout: (connect, read) seconds, or one number for both
     :param secrets: more values to mask in captures (e.g. webhook secrets)
+    :param max_response_bytes: a longer answer is refused (BusinessError) without reading it
+    :param cache_scope: what OAuth2 tokens are shared within besides the credentials, e.g.
+        ``(database, partner id)``: two partners never share a token
 
     One instance is meant for one worker: ``last_exchange`` describes its latest call.
     """
@@ -243,6 +270,8 @@ class RestTransport(SessionTransport):
         default_headers=None,
         max_requests_per_second=None,
         secrets=(),
+        max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
+        cache_scope=None,
     ):
         _check_url(base_url)
         self.base_url = base_url.rstrip("/")
@@ -258,6 +287,8 @@ class RestTransport(SessionTransport):
             TokenBucket(max_requests_per_second) if max_requests_per_second else None
         )
         self._extra_secrets = [s for s in secrets or () if s]
+        self.max_response_bytes = max_response_bytes
+        self.cache_scope = cache_scope
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self.session.headers.update(self.default_headers)
@@ -309,8 +340,17 @@ class RestTransport(SessionTransport):
 
     # -- OAuth2 -------------------------------------------------------------------------------
     def _token_key(self):
+        """Tokens are shared per credentials and scope: a rotated secret gets a new token,
+        two partners (or databases) with the same token URL and client id never share one."""
         auth = self.auth
-        return (auth.get("token_url"), auth.get("client_id"), auth.get("scope") or "")
+        secret_hash = hashlib.sha256((auth.get("client_secret") or "").encode()).hexdigest()
+        return (
+            self.cache_scope,
+            auth.get("token_url"),
+            auth.get("client_id"),
+            auth.get("scope") or "",
+            secret_hash,
+        )
 
     def _oauth_token(self, stale=None):
         """A valid access token, from the process-wide cache or the token endpoint.
@@ -482,12 +522,18 @@ class RestTransport(SessionTransport):
         started = time.monotonic()
         try:
             raw = self.session.send(
-                prepared, timeout=self.timeout, verify=self.verify_tls, allow_redirects=False
+                prepared,
+                timeout=self.timeout,
+                verify=self.verify_tls,
+                allow_redirects=False,
+                stream=True,
             )
-            content = raw.content  # read the body now, inside the error handling
-        except requests.RequestException as exc:
+            content = self._read_bounded(raw, url, started)
+        except (requests.RequestException, BusinessError, TransientError) as exc:
             exchange["elapsed"] = time.monotonic() - started
-            error = self._network_error(exc, url, sent=None)
+            error = exc
+            if isinstance(exc, requests.RequestException):
+                error = self._network_error(exc, url, sent=None)
             exchange["error"] = error.message
             error.exchange = exchange
             raise error from None
@@ -499,6 +545,60 @@ class RestTransport(SessionTransport):
             "body": mask_secrets(_capture_body(content), secrets),
         }
         return RestResponse(raw.status_code, raw.headers, content, elapsed, url, exchange)
+
+    def _read_bounded(self, raw, url, started):
+        """The answer's body, read within the read timeout in total and refused beyond
+        max_response_bytes once decompressed.
+
+        The read timeout of requests applies to each socket read, so a partner sending a
+        byte now and then could hold a worker for ever; and a small gzip body may unpack to
+        gigabytes. So the body is read one socket read at a time, each allowed only what is
+        left of the budget, and unpacked here with a bound."""
+        limit = self.max_response_bytes
+        where = urlsplit(url).hostname
+        try:
+            declared = int(raw.headers.get("Content-Length") or 0)
+            if limit and declared > limit:
+                raise self._too_large(where, raw.status_code, limit)
+            fp, sock = getattr(raw.raw, "_fp", None), _socket_of(raw)
+            if not hasattr(fp, "read1"):
+                return raw.content  # not an http.client response: no finer control
+            decoder = _decoder(raw.headers.get("Content-Encoding"))
+            chunks, size = [], 0
+            while True:
+                remaining = self.timeout[1] - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise TransientError(
+                        f"{where} did not finish its answer within {self.timeout[1]:g} seconds.",
+                        details={"request_sent": True},
+                    )
+                if sock is not None:
+                    sock.settimeout(remaining)
+                try:
+                    data = fp.read1(RESPONSE_CHUNK_BYTES)
+                except TimeoutError:
+                    continue  # the budget is spent: answered above
+                if decoder is not None:
+                    data = decoder.decompress(data, (limit - size + 1) if limit else 0)
+                elif not data:
+                    break
+                size += len(data)
+                if limit and size > limit:
+                    raise self._too_large(where, raw.status_code, limit)
+                chunks.append(data)
+                if decoder is not None and not data and (decoder.eof or fp.isclosed()):
+                    break
+            return b"".join(chunks)
+        finally:
+            raw.close()
+
+    def _too_large(self, where, status, limit):
+        return BusinessError(
+            f"The answer of {where} is larger than the {limit} bytes accepted: ask the "
+            "partner why.",
+            status=status,
+            details={"request_sent": True},
+        )
 
     def _network_error(self, exc, url, sent):
         return classify_request_exception(exc, url, self.timeout, sent=sent)
