@@ -1,13 +1,14 @@
 import hashlib
-import json
 import logging
 
+import psycopg2
 from werkzeug.exceptions import ClientDisconnected
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 
-from ..lib.errors import LogisticsError
+from ..lib.errors import DocumentValidationError, LogisticsError
 from ..lib.masking import mask_headers
 from ..lib.webhook_signature import WebhookVerificationError
 
@@ -34,11 +35,20 @@ class LogisticsWebhookController(http.Controller):
     def receive(self, token, **_kwargs):
         try:
             return self._receive(token)
+        except psycopg2.OperationalError as error:
+            if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                # A concurrent duplicate delivery: Odoo retries the request with a fresh
+                # snapshot, which then sees the other delivery's row and answers 200.
+                raise
+            return self._unavailable()
         except Exception:
-            # Nothing was committed: the partner keeps the event and retries.
-            _logger.exception("Webhook intake failed unexpectedly")
-            request.env.cr.rollback()
-            return _answer(503, "temporarily unable to store the delivery, retry later")
+            return self._unavailable()
+
+    def _unavailable(self):
+        # Nothing was committed: the partner keeps the event and retries.
+        _logger.exception("Webhook intake failed unexpectedly")
+        request.env.cr.rollback()
+        return _answer(503, "temporarily unable to store the delivery, retry later")
 
     def _receive(self, token):
         env = request.env(user=SUPERUSER_ID)
@@ -54,53 +64,73 @@ class LogisticsWebhookController(http.Controller):
         if declared > limit:
             return self._refuse(backend, 413, f"body of {declared} bytes exceeds {limit} bytes")
         try:
-            body = request.httprequest.get_data(cache=False)
+            # Cached (it is bounded above): a retried request reads the same body again.
+            body = request.httprequest.get_data(cache=True)
         except ClientDisconnected:
             return _answer(400, "the body is shorter than its Content-Length")
         headers = dict(request.httprequest.headers.items())
-        adapter = backend._get_adapter()
         try:
-            event_id = adapter._verify_webhook(backend, headers, body)
+            # The adapter owns the format: how a body is verified, split and routed.
+            deliveries = backend._get_adapter()._webhook_deliveries(backend, headers, body)
         except WebhookVerificationError as error:
             return self._refuse(backend, error.status or 401, error.reason, body)
+        except DocumentValidationError as error:
+            return self._refuse(backend, 400, error.message, body)
         except LogisticsError as error:
-            # Our own configuration is wrong (e.g. no valid signing secret): not the sender's
-            # fault, so a retryable answer - the partner keeps the event - and a work item.
-            backend.env["logistics.exception"].raise_exception(
-                "configuration_error",
-                f"{backend.name}: webhooks cannot be verified",
-                f"{error.message} Deliveries are answered 503 and the partner retries them: "
-                "fix the partner's webhook settings.",
-                backend=backend,
-                severity="high",
-            )
-            return self._refuse(backend, 503, "webhook verification is not configured", body)
-        try:
-            json.loads(body)
-        except (ValueError, UnicodeDecodeError, RecursionError) as error:
-            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
-            return self._refuse(backend, 400, f"body is not valid JSON ({reason})", body)
-        message, created = env["logistics.message"].create_inbound(
-            backend,
-            "webhook",
-            body,
-            headers=mask_headers(headers),
-            event_id=event_id,
+            return self._misconfigured(backend, error, body)
+        return self._store(backend, headers, body, deliveries)
+
+    def _misconfigured(self, backend, error, body):
+        """Our own configuration is wrong (e.g. no valid signing secret, no adapter): not the
+        sender's fault, so a retryable answer - the partner keeps the event - and a work item
+        for the administrator."""
+        backend.env["logistics.exception"].raise_exception(
+            "configuration_error",
+            f"Webhooks from {backend.name} cannot be received",
+            f"{error.message} Deliveries are answered 503 and the partner retries them: fix "
+            "the partner's configuration.",
+            backend=backend,
+            severity="high",
         )
-        if not created:
-            if message.content_hash != hashlib.sha256(body).hexdigest():
+        return self._refuse(backend, 503, "webhook intake is not configured for this partner", body)
+
+    def _store(self, backend, headers, body, deliveries):
+        """Store each exchange the body carries, raw, then commit once and answer: 202 when
+        something new was stored, 200 when all of it had been received before."""
+        messages = backend.env["logistics.message"]
+        masked_headers = mask_headers(headers)
+        correlation_id = headers.get("X-Correlation-Id") or headers.get("X-Correlation-ID")
+        created_any = False
+        for delivery in deliveries:
+            raw = delivery["raw"]
+            message, created = messages._create_inbound(
+                backend,
+                delivery["flow"],
+                raw,
+                headers=masked_headers,
+                event_id=delivery.get("event_id"),
+            )
+            if not created and message.content_hash != hashlib.sha256(raw).hexdigest():
+                request.env.cr.rollback()
                 return self._refuse(
                     backend,
                     409,
-                    f"webhook-id {event_id} was already delivered with a different body",
+                    f"event {delivery.get('event_id')} was already delivered with a different body",
                     body,
                 )
-            return _answer(200, "duplicate delivery, already received", message=message.name)
-        correlation_id = headers.get("X-Correlation-Id") or headers.get("X-Correlation-ID")
-        if correlation_id:
-            message.correlation_id = correlation_id[:64]
+            if created and correlation_id:
+                message.correlation_id = correlation_id[:64]
+            created_any = created_any or created
+            messages |= message
         request.env.cr.commit()
-        return _answer(202, "accepted", message=message.name)
+        if not created_any:
+            return _answer(200, "duplicate delivery, already received", message=messages[:1].name)
+        return _answer(
+            202,
+            "accepted",
+            message=messages[:1].name,
+            **({"messages": messages.mapped("name")} if len(messages) > 1 else {}),
+        )
 
     def _refuse(self, backend, status, reason, body=b""):
         backend.env["logistics.audit.log"].record(

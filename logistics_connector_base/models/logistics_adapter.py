@@ -1,4 +1,5 @@
 import json
+from contextlib import contextmanager
 
 from odoo import api, models
 
@@ -23,9 +24,14 @@ GENERIC_REST_RESOURCES = {
 class LogisticsAdapter(models.AbstractModel):
     """Translates canonical documents to a partner's wire format and back, and talks to the
     partner through a shared transport. Adapters never touch Odoo business records: builders
-    and appliers do. A partner addon adds `logistics.adapter.<code>` (inheriting this model)
-    and its code in the backend's `adapter` selection; integrators `_inherit` it to override
-    one method."""
+    and appliers do.
+
+    The contract (README "Writing an adapter"): a partner addon adds the model
+    `logistics.adapter.<code>` (inheriting this one) *and* its code in the backend's
+    `adapter` selection - a code without its model is refused when a partner is saved. It
+    implements what its protocol supports: `_send` (outbound), `_webhook_deliveries` and
+    `_decode` (inbound), `_test_connection`. Integrators `_inherit` it to override one
+    method."""
 
     _name = "logistics.adapter"
     _description = "Logistics Adapter"
@@ -51,7 +57,37 @@ class LogisticsAdapter(models.AbstractModel):
     def _verify_webhook(self, backend, headers, body):
         """Authenticate a webhook delivery; return the partner's delivery id. Default: the
         Standard Webhooks scheme. Raises WebhookVerificationError."""
-        return webhook_signature.verify(backend._webhook_secrets(), headers, body)
+        secrets = backend._webhook_secrets()
+        if not secrets:
+            # Refusing with 401 would blame the sender for our missing setting.
+            raise ConfigurationError(
+                self.env._(
+                    "%(name)s has no webhook signing secret: use Rotate signing secret on its "
+                    "Webhooks tab and give the new secret to the partner.",
+                    name=backend.name,
+                )
+            )
+        return webhook_signature.verify(secrets, headers, body)
+
+    @api.model
+    def _webhook_deliveries(self, backend, headers, body):
+        """Turn one authenticated webhook body into the inbound exchanges to store: a list of
+        ``{"flow": ..., "raw": bytes, "event_id": str or None}``, one per document the body
+        carries, each stored raw and processed by a job of its own. The adapter decides the
+        format (JSON, XML, form fields, X12) and the flow each part feeds.
+
+        Raise DocumentValidationError for a body that cannot be read (answered 400, never
+        stored), WebhookVerificationError for a forged one, ConfigurationError when our own
+        setup is at fault (answered 503 so the partner keeps the event). Default: the body is
+        one JSON event, verified by `_verify_webhook`, stored whole on the "webhook" flow."""
+        event_id = self._verify_webhook(backend, headers, body)
+        try:
+            json.loads(body)
+        except RecursionError:
+            raise DocumentValidationError("body is not valid JSON (nested too deeply)") from None
+        except (ValueError, UnicodeDecodeError) as error:
+            raise DocumentValidationError(f"body is not valid JSON ({error})") from None
+        return [{"flow": "webhook", "raw": body, "event_id": event_id}]
 
     # ---- administration ----------------------------------------------------------------------
     @api.model
@@ -62,6 +98,23 @@ class LogisticsAdapter(models.AbstractModel):
         )
 
     # ---- helpers shared by adapters ----------------------------------------------------------
+    @contextmanager
+    def _exchange(self, message, transport):
+        """Around the calls an adapter makes for ``message``: what went over the wire is
+        archived on the message (secrets masked) on success, and kept on the error on failure
+        (the attempt's savepoint is rolled back, the archive of the exchange must not be)::
+
+            with self._exchange(message, transport):
+                response = transport.request("POST", "orders", json=document)
+        """
+        try:
+            yield transport
+        except LogisticsError as error:
+            if getattr(error, "exchange", None) is None:
+                error.exchange = transport.last_exchange
+            raise
+        message._store_exchange(transport.last_exchange, message.backend_id._secret_values())
+
     @api.model
     def _parse_json(self, raw, what):
         try:
@@ -93,7 +146,7 @@ class LogisticsAdapterGenericRest(models.AbstractModel):
         transport = backend._rest_transport()
         document = message.canonical_payload or {}
         reference = document.get("reference")
-        try:
+        with self._exchange(message, transport):
             existing = None
             if resend and reference:
                 found = transport.request(
@@ -115,11 +168,6 @@ class LogisticsAdapterGenericRest(models.AbstractModel):
                     idempotency_key=message.idempotency_key,
                 )
                 result = self._parse_json(response.content, self.env._("partner's answer"))
-        except LogisticsError as error:
-            # Kept on the error: the attempt's savepoint is rolled back, the exchange is not.
-            error.exchange = transport.last_exchange
-            raise
-        message._store_exchange(transport.last_exchange, backend._secret_values())
         if not isinstance(result, dict) or not result.get("id"):
             raise BusinessError(
                 self.env._(
@@ -131,14 +179,40 @@ class LogisticsAdapterGenericRest(models.AbstractModel):
         return result
 
     @api.model
-    def _decode(self, message):
-        envelope = self._parse_json(message._raw_payload(), self.env._("webhook body"))
+    def _webhook_deliveries(self, backend, headers, body):
+        """A Standard Webhooks event whose ``data`` is a canonical document (or a list of
+        them), fed to the flow its schema names."""
+        deliveries = super()._webhook_deliveries(backend, headers, body)
+        documents = self._documents_of(json.loads(body))
+        flows = {self._flow_of(document) for document in documents}
+        for delivery in deliveries:
+            delivery["flow"] = flows.pop() if len(flows) == 1 else "webhook"
+        return deliveries
+
+    @api.model
+    def _flow_of(self, document):
+        name = str(document.get("schema") or "").split("/")[0]
+        flows = dict(self.env["logistics.message"]._fields["flow"].selection)
+        return name if name in flows else "webhook"
+
+    @api.model
+    def _documents_of(self, envelope):
         data = envelope.get("data") if isinstance(envelope, dict) else None
-        if not isinstance(data, dict):
+        documents = data if isinstance(data, list) else [data]
+        if not documents or not all(isinstance(document, dict) for document in documents):
             raise DocumentValidationError(
-                self.env._("The webhook body has no 'data' object with a canonical document.")
+                self.env._(
+                    "The webhook body has no 'data' object (or list of objects) with a "
+                    "canonical document."
+                )
             )
-        return [data]
+        return documents
+
+    @api.model
+    def _decode(self, message):
+        return self._documents_of(
+            self._parse_json(message._raw_payload(), self.env._("webhook body"))
+        )
 
     @api.model
     def _test_connection(self, backend):

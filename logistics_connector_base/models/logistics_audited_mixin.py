@@ -108,8 +108,14 @@ class LogisticsAuditedMixin(models.AbstractModel):
     # ------------------------------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------------------------------
+    @api.model
+    def _logistics_secret_field_names(self):
+        """Fields whose values are secrets. Partner addons that add a secret field override
+        this and add its name to super()'s, so masking and the audit log cover it."""
+        return set(self._logistics_secret_fields)
+
     def _logistics_is_secret(self, name):
-        return name in self._logistics_secret_fields or is_sensitive_key(name)
+        return name in self._logistics_secret_field_names() or is_sensitive_key(name)
 
     def _logistics_audited_names(self, vals):
         """Fields of ``vals`` worth auditing: what a person configures. Read-only fields are
@@ -126,7 +132,7 @@ class LogisticsAuditedMixin(models.AbstractModel):
                 or name.startswith(SKIPPED_PREFIXES)
             ):
                 continue
-            if field.readonly and name not in self._logistics_secret_fields:
+            if field.readonly and name not in self._logistics_secret_field_names():
                 continue
             names.append(name)
         return names

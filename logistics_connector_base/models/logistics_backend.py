@@ -22,8 +22,10 @@ _logger = logging.getLogger(__name__)
 _thread_transports = threading.local()
 
 MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
-# Credential fields that may come from the server configuration or the environment instead of
-# the database (see README "Credentials from the server configuration").
+# The base's endpoint fields by role. Partner addons extend the roles through the endpoint's
+# _logistics_credential_fields / _logistics_endpoint_fields / _logistics_secret_field_names.
+# Credentials may come from the server configuration or the environment instead of the
+# database (see README "Credentials from the server configuration").
 CREDENTIAL_FIELDS = (
     "base_url",
     "username",
@@ -39,8 +41,7 @@ CREDENTIAL_FIELDS = (
     "sftp_private_key",
     "sftp_host_key",
 )
-ENDPOINT_FIELDS = (
-    *CREDENTIAL_FIELDS,
+ENDPOINT_SETTING_FIELDS = (
     "auth_kind",
     "api_key_header",
     "token_url",
@@ -184,6 +185,13 @@ class LogisticsBackend(models.Model):
         string="Read Timeout (s)",
         default=30.0,
         help="How long to wait for the partner's answer before retrying later.",
+    )
+    sync_deadline = fields.Float(
+        string="Synchronous Deadline (s)",
+        default=8.0,
+        help="How long a user waits for the partner in an exchange made while they wait (e.g. "
+        "a label bought when a delivery is validated). A slower or unreachable partner gets "
+        "the exchange from the job queue instead, with the same idempotency key.",
     )
     channel_name = fields.Char(
         compute="_compute_channel_name",
@@ -337,7 +345,8 @@ class LogisticsBackend(models.Model):
         environment variables, then the server configuration, then the database."""
         self.ensure_one()
         endpoint = self.sudo().endpoint_ids.filtered(lambda e: e.environment == self.environment)
-        values = {name: endpoint[name] for name in ENDPOINT_FIELDS} if endpoint else {}
+        names = self.env["logistics.backend.endpoint"]._logistics_endpoint_fields()
+        values = {name: endpoint[name] for name in names} if endpoint else {}
         values.update(self._credentials_from_server_config())
         if not values.get("base_url") and not values.get("sftp_host"):
             raise ConfigurationError(
@@ -359,21 +368,23 @@ class LogisticsBackend(models.Model):
     def _credentials_from_server_config(self):
         """Keys `<code>.<environment>.<field>` in the [logistics_connector] section of the Odoo
         configuration file, or env vars LOGISTICS_<CODE>_<ENVIRONMENT>_<FIELD>."""
-        found = {name: self._config_value(name) for name in CREDENTIAL_FIELDS}
+        names = self.env["logistics.backend.endpoint"]._logistics_credential_fields()
+        found = {name: self._config_value(name) for name in names}
         return {name: value for name, value in found.items() if value}
 
     def _secret_values(self):
         """Every secret this partner knows, so transports and archives can mask them."""
         self.ensure_one()
         sudo = self.sudo()
+        secret_names = self.env["logistics.backend.endpoint"]._logistics_secret_field_names()
         values = [sudo.webhook_secret, sudo.webhook_secret_previous]
         values.append(self._config_value("webhook_secret"))
         for endpoint in sudo.endpoint_ids:
-            values += [endpoint[name] for name in SECRET_FIELDS]
+            values += [endpoint[name] for name in secret_names]
         values += [
             value
             for key, value in self._credentials_from_server_config().items()
-            if key in SECRET_FIELDS
+            if key in secret_names
         ]
         return [value for value in values if value]
 
@@ -384,9 +395,7 @@ class LogisticsBackend(models.Model):
         endpoint = self._get_endpoint()
         settings = (
             self.api_version,
-            self.connect_timeout,
-            self.read_timeout,
-            self.rate_limit,
+            self._timeouts(),
             tuple(sorted(endpoint.items())),
         )
         key = (self.env.cr.dbname, self.id, hashlib.sha256(repr(settings).encode()).digest())
@@ -419,10 +428,20 @@ class LogisticsBackend(models.Model):
         return RestTransport(
             endpoint["base_url"],
             auth=auth,
-            timeout=(self.connect_timeout or 5.0, self.read_timeout or 30.0),
+            timeout=self._timeouts(),
             default_headers=headers,
             secrets=self._secret_values(),
+            cache_scope=(self.env.cr.dbname, self.id),
         )
+
+    def _timeouts(self):
+        """(connect, read) seconds; a synchronous exchange (context ``logistics_deadline``)
+        caps both with its short deadline."""
+        connect, read = self.connect_timeout or 5.0, self.read_timeout or 30.0
+        deadline = self.env.context.get("logistics_deadline")
+        if deadline:
+            connect, read = min(connect, deadline), min(read, deadline)
+        return (connect, read)
 
     def _sftp_transport(self):
         self.ensure_one()
@@ -488,7 +507,7 @@ class LogisticsBackend(models.Model):
                 fingerprint = file_fingerprint(name, data)
                 with autonomous_cursor(self.env) as cr:
                     env = self.env(cr=cr)
-                    _message, created = env["logistics.message"].create_inbound(
+                    _message, created = env["logistics.message"]._create_inbound(
                         self.with_env(env),
                         flow,
                         data,
@@ -501,8 +520,38 @@ class LogisticsBackend(models.Model):
         return counts
 
     def _get_adapter(self):
+        """The adapter model of this partner. A code without its model (an addon registered
+        the code but not the model, or was half uninstalled) is a configuration error in plain
+        words, never a KeyError."""
         self.ensure_one()
-        return self.env[f"logistics.adapter.{self.adapter}"]
+        model_name = f"logistics.adapter.{self.adapter}"
+        if model_name not in self.env:
+            raise ConfigurationError(
+                self.env._(
+                    "The adapter %(adapter)s of %(name)s is not installed: choose another "
+                    "adapter or install the addon that provides it.",
+                    adapter=self.adapter,
+                    name=self.name,
+                )
+            )
+        return self.env[model_name]
+
+    @api.constrains("adapter")
+    def _check_adapter_installed(self):
+        for backend in self:
+            if f"logistics.adapter.{backend.adapter}" not in self.env:
+                label = dict(self._fields["adapter"]._description_selection(self.env)).get(
+                    backend.adapter, backend.adapter
+                )
+                raise ValidationError(
+                    self.env._(
+                        "The adapter %(adapter)s cannot be used yet: its addon registers the "
+                        "name but provides no adapter model (logistics.adapter.%(code)s). "
+                        "Choose another adapter.",
+                        adapter=label,
+                        code=backend.adapter,
+                    )
+                )
 
     # ------------------------------------------------------------------------------------------
     # Shared partner state (circuit breaker, rate-limit slots): one row per partner, changed by
@@ -872,6 +921,18 @@ class LogisticsBackendEndpoint(models.Model):
         default="archive", help="Where fetched files are moved once stored in Odoo."
     )
     sftp_error_folder = fields.Char(default="error", help="Where unreadable files are moved.")
+
+    @api.model
+    def _logistics_credential_fields(self):
+        """Fields that may also come from the server configuration or the environment.
+        Partner addons add theirs (an account number, a WSDL location, ISA identifiers) to
+        super()'s."""
+        return list(CREDENTIAL_FIELDS)
+
+    @api.model
+    def _logistics_endpoint_fields(self):
+        """Every field the pipeline reads from an endpoint (credentials included)."""
+        return [*self._logistics_credential_fields(), *ENDPOINT_SETTING_FIELDS]
 
     _sql_constraints = [
         (

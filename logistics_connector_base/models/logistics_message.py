@@ -5,6 +5,7 @@ import logging
 import time
 import uuid
 from datetime import timedelta
+from typing import NamedTuple
 
 import psycopg2
 
@@ -50,6 +51,21 @@ EXCEPTION_TYPE_BY_ERROR = {
     "validation": "validation_error",
     "mapping": "mapping_missing",
 }
+
+
+class SyncOutcome(NamedTuple):
+    """What a synchronous exchange came to: ``state`` done (``answer`` holds the partner's
+    answer), retry/queued (the job queue finishes it), failed or dead (``error`` says why)."""
+
+    state: str
+    answer: dict | list | None
+    error: str | None
+    message_id: int
+    external_id: str | None
+
+    @property
+    def done(self):
+        return self.state == "done"
 
 
 class InternalError(TransientError):
@@ -134,8 +150,20 @@ class LogisticsMessage(models.Model):
     wire_request_text = fields.Text(compute="_compute_payload_texts", string="Sent / Received")
     wire_response_text = fields.Text(compute="_compute_payload_texts", string="Answer")
     wire_headers_text = fields.Text(compute="_compute_payload_texts", string="Headers")
+    response_payload = fields.Json(
+        readonly=True,
+        copy=False,
+        help="The partner's answer to an outbound message as its adapter returned it (e.g. "
+        "the tracking number and label of a shipment).",
+    )
     content_hash = fields.Char(readonly=True, index=True, copy=False)
     attempts = fields.Integer(readonly=True, copy=False, help="Attempts made so far.")
+    attempt_floor = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="Attempt records that came before the last manual retry or replay: attempts are "
+        "counted from there.",
+    )
     max_attempts = fields.Integer(
         readonly=True, help="After this many failed attempts the message is dead."
     )
@@ -266,7 +294,7 @@ class LogisticsMessage(models.Model):
     # Creation: outbox (outbound) and raw-first intake (inbound)
     # ------------------------------------------------------------------------------------------
     @api.model
-    def create_outbound(
+    def _create_outbound(
         self,
         backend,
         flow,
@@ -286,6 +314,17 @@ class LogisticsMessage(models.Model):
         says what to fix; an existing message with the same idempotency key is returned as is,
         unless it was cancelled and ``new_revision`` asks to make the exchange again.
         """
+        vals, error = self._outbound_values(
+            backend, flow, record, document, idempotency_key, correlation_id, parent
+        )
+        return self._store_outbound(vals, error, enqueue=enqueue, new_revision=new_revision)
+
+    @api.model
+    def _outbound_values(
+        self, backend, flow, record, document, idempotency_key, correlation_id, parent=None
+    ):
+        """The values of an outbound message and the error that stops it, if any: built and
+        validated in the caller's transaction (it sees the caller's uncommitted changes)."""
         backend.ensure_one()
         correlation_id = correlation_id or _record_correlation_id(record) or new_correlation_id()
         error = None
@@ -317,7 +356,12 @@ class LogisticsMessage(models.Model):
             "max_attempts": backend.max_attempts,
             "parent_id": parent.id if parent else False,
         }
+        return vals, error
+
+    @api.model
+    def _store_outbound(self, vals, error=None, enqueue=True, new_revision=False):
         message, created = self._create_once(vals)
+        key = vals["idempotency_key"]
         revision = 1
         while new_revision and not created and message.state == "cancelled":
             # A cancelled exchange may be made again, as a new revision of the same key.
@@ -328,12 +372,12 @@ class LogisticsMessage(models.Model):
             return message
         if error is not None:
             message._fail(error)
-        elif enqueue and backend._flow_mode(flow, "outbound") == "realtime":
+        elif enqueue and message.backend_id._flow_mode(vals["flow"], "outbound") == "realtime":
             message._enqueue()
         return message
 
     @api.model
-    def create_inbound(self, backend, flow, raw, *, headers=None, event_id=None, filename=None):
+    def _create_inbound(self, backend, flow, raw, *, headers=None, event_id=None, filename=None):
         """Store an inbound exchange exactly as received, before any parsing, so nothing a
         partner sent can be lost. Dedup on the partner's event id, else on the content hash.
         Returns (message, created)."""
@@ -355,6 +399,45 @@ class LogisticsMessage(models.Model):
         if created:
             message._enqueue()
         return message, created
+
+    @api.model
+    def _exchange_now(
+        self, backend, flow, record=None, document=None, idempotency_key=None, deadline=None
+    ):
+        """Make an outbound exchange while the user waits (e.g. buy a label in Odoo's
+        ``<type>_send_shipping``), and fall back to the job queue when the partner is slow or
+        down. Returns a SyncOutcome (state, answer, error, message id).
+
+        The message and its attempt are committed in transactions of their own before the
+        partner is called, and its answer right after: when the caller's transaction rolls
+        back after the partner answered, the next call with the same idempotency key finds
+        the answer instead of buying twice. The document is built here, in the caller's
+        transaction, which sees the caller's uncommitted changes."""
+        vals, error = self._outbound_values(
+            backend, flow, record, document, idempotency_key, correlation_id=None
+        )
+        deadline = deadline or backend.sync_deadline or 8.0
+        with autonomous_cursor(self.env) as cr:
+            message_id = self.with_env(self.env(cr=cr))._store_outbound(vals, error, False).id
+        with autonomous_cursor(self.env) as cr:
+            env = self.env(cr=cr, context=dict(self.env.context, logistics_deadline=deadline))
+            message = env["logistics.message"].browse(message_id)
+            if message.state in ("pending", "queued", "retry", "in_progress"):
+                try:
+                    message._process()
+                except psycopg2.OperationalError as error:
+                    if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                        raise
+                    # A job holds the message right now: it finishes the exchange.
+                    cr.rollback()
+            outcome = SyncOutcome(
+                message.state,
+                message.response_payload,
+                message.error_message,
+                message.id,
+                message.external_id,
+            )
+        return outcome
 
     @api.model
     def _create_once(self, vals):
@@ -427,6 +510,13 @@ class LogisticsMessage(models.Model):
             return f"nothing to do: message is {self.state}"
         self._lock_for_processing()
         backend = self.backend_id
+        previous_attempts = self._committed_attempts()
+        if previous_attempts - self.attempt_floor >= (self.max_attempts or backend.max_attempts):
+            # Attempts whose outcome was never written: the worker died in them (time or
+            # memory limit, killed). The attempt records are committed before the partner is
+            # called, so they count even though each job's own writes were rolled back.
+            self.attempts = previous_attempts - self.attempt_floor
+            return self._fail(self._worker_died_error(previous_attempts), dead=True)
         # The circuit breaker protects the partner: only requests to it are gated.
         outbound = self.direction == "outbound"
         wait = backend._breaker_wait_seconds() if outbound else 0
@@ -441,8 +531,9 @@ class LogisticsMessage(models.Model):
             return f"rate limit: postponed {int(slot)}s"
         if slot:
             time.sleep(slot)
-        previous_attempts = self._record_attempt_start()
-        self.write({"state": "in_progress", "attempts": self.attempts + 1})
+        self._record_attempt_start(previous_attempts)
+        attempts = previous_attempts + 1 - self.attempt_floor
+        self.write({"state": "in_progress", "attempts": attempts})
         try:
             # A failed attempt leaves no partial business effect behind.
             with self.env.cr.savepoint():
@@ -452,7 +543,9 @@ class LogisticsMessage(models.Model):
                 if outbound:
                     self._ensure_document()
                     resend = bool(previous_attempts) or self._earlier_revision_attempted()
-                    adapter._send(self, resend=resend)
+                    answer = adapter._send(self, resend=resend)
+                    if isinstance(answer, dict | list):
+                        self.response_payload = answer
                 else:
                     self._apply_documents(adapter._decode(self))
         except TransientError as error:
@@ -558,20 +651,21 @@ class LogisticsMessage(models.Model):
         return mask_secrets(text, self.backend_id._secret_values()) if text else text
 
     def _apply_documents(self, documents):
-        """Validate then apply each decoded canonical document, in order."""
+        """Validate then apply each decoded canonical document, in order. All of them are kept
+        on the message: one document as itself, several as a list."""
         applier = self.env["logistics.applier"]
         for document in documents:
             canonical.check(document)
+        first = documents[0] if documents else {}
+        self.write(
+            {
+                "canonical_payload": first if len(documents) == 1 else documents,
+                "document_schema": ", ".join(sorted({d.get("schema") for d in documents})),
+                "reference": first.get("reference") or self.reference,
+                "correlation_id": first.get("correlation_id") or self.correlation_id,
+            }
+        )
         for document in documents:
-            if len(documents) == 1:
-                self.write(
-                    {
-                        "canonical_payload": document,
-                        "document_schema": document.get("schema"),
-                        "reference": document.get("reference") or self.reference,
-                        "correlation_id": document.get("correlation_id") or self.correlation_id,
-                    }
-                )
             applier._apply(self, document)
 
     def _mark_done(self):
@@ -698,16 +792,37 @@ class LogisticsMessage(models.Model):
             details=details,
         )
 
-    def _record_attempt_start(self):
-        """Record the attempt in its own committed transaction before talking to the partner:
-        if this worker dies mid-call, the next attempt knows a request may have landed and asks
-        the partner first instead of sending a duplicate. Returns how many attempts came before."""
+    def _committed_attempts(self):
+        """Attempt records of this message, committed whatever became of their jobs."""
         self.ensure_one()
-        previous = (
+        return (
             self.env["logistics.message.attempt"]
             .sudo()
             .search_count([("message_id", "=", self.id)])
         )
+
+    def _worker_died_error(self, previous_attempts):
+        unfinished = (
+            self.env["logistics.message.attempt"]
+            .sudo()
+            .search_count([("message_id", "=", self.id), ("finished_at", "=", False)])
+        )
+        return InternalError(
+            self.env._(
+                "%(count)s of %(total)s attempts never finished: the worker processing this "
+                "message stopped (time limit, memory limit or killed). Check the server log "
+                "around the attempts' start times, then use Retry.",
+                count=unfinished,
+                total=previous_attempts - self.attempt_floor,
+            )
+        )
+
+    def _record_attempt_start(self, previous):
+        """Record the attempt in its own committed transaction before talking to the partner:
+        if this worker dies mid-call, the next attempt knows a request may have landed and asks
+        the partner first instead of sending a duplicate, and the attempt counts toward the
+        limit. ``previous`` is the number of committed attempts before this one."""
+        self.ensure_one()
         job_uuid = self.env.context.get("job_uuid") or self.job_uuid
         with autonomous_cursor(self.env) as side_cr:
             side_cr.execute(
@@ -773,7 +888,14 @@ class LogisticsMessage(models.Model):
                 self.env._("Only failed, dead, waiting or pending messages can be retried.")
             )
         for message in retryable:
-            message.write({"attempts": 0, "error_class": False, "error_message": False})
+            message.write(
+                {
+                    "attempts": 0,
+                    "attempt_floor": message._committed_attempts(),
+                    "error_class": False,
+                    "error_message": False,
+                }
+            )
             message._enqueue()
             message._audit("retry", self.env._("%(name)s retried by hand", name=message.name))
         return True
@@ -786,7 +908,9 @@ class LogisticsMessage(models.Model):
         if not replayable:
             raise UserError(self.env._("Only done messages can be replayed; retry failed ones."))
         for message in replayable:
-            message.write({"state": "queued", "attempts": 0})
+            message.write(
+                {"state": "queued", "attempts": 0, "attempt_floor": message._committed_attempts()}
+            )
             message._enqueue()
             message._audit("replay", self.env._("%(name)s replayed", name=message.name))
         return True

@@ -28,6 +28,21 @@ def json_rpc(case, model, method, args, kwargs=None):
     ).json()
 
 
+class AdapterContractMixin:
+    """The plug-in contract every addon's tests check: a selectable adapter has its model."""
+
+    def assert_every_adapter_has_its_model(self):
+        selection = self.env["logistics.backend"]._fields["adapter"].selection
+        codes = [code for code, _label in selection]
+        self.assertIn("generic_rest", codes)
+        for code in codes:
+            self.assertIn(
+                f"logistics.adapter.{code}",
+                self.env,
+                f"adapter {code} is selectable but has no model logistics.adapter.{code}",
+            )
+
+
 class LogisticsJobsMixin:
     """Runs the jobs queue_job really stored, the way its runner would, minus the HTTP hop."""
 
@@ -183,7 +198,7 @@ class LogisticsCase(LogisticsJobsMixin, TransactionCase):
 
     def release(self, picking=None, **kwargs):
         picking = picking or self.make_picking()
-        return self.env["logistics.message"].create_outbound(
+        return self.env["logistics.message"]._create_outbound(
             self.backend, "order_release", picking, **kwargs
         )
 
@@ -218,6 +233,37 @@ class CommittedWorkMixin:
             (company_id,),
         )
         self._saved_audit_head = (company_id, cr.fetchone())
+
+    def delete_partner_and_its_work(self, cr, backend_id, code):
+        """Remove a committed test partner with its messages, jobs, exceptions and audit
+        entries, and put the audit chain head back."""
+        cr.execute(
+            "DELETE FROM queue_job WHERE func_string LIKE 'logistics.message(%%' AND id IN "
+            "(SELECT j.id FROM queue_job j JOIN logistics_message m "
+            "ON j.func_string = 'logistics.message(' || m.id || ',)._process()' "
+            "WHERE m.backend_id = %s)",
+            (backend_id,),
+        )
+        for table, column in (
+            ("mail_activity", "res_model"),
+            ("mail_message", "model"),
+            ("mail_followers", "res_model"),
+        ):
+            cr.execute(
+                f"DELETE FROM {table} WHERE {column} = 'logistics.exception' AND res_id IN "
+                "(SELECT id FROM logistics_exception WHERE backend_id = %s)",
+                (backend_id,),
+            )
+            cr.execute(
+                f"DELETE FROM {table} WHERE {column} = 'logistics.backend' AND res_id = %s",
+                (backend_id,),
+            )
+        cr.execute("DELETE FROM logistics_exception WHERE backend_id = %s", (backend_id,))
+        cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend_id,))
+        cr.execute("DELETE FROM logistics_audit_log WHERE backend_ref = %s", (backend_id,))
+        self.restore_audit_head(cr)
+        cr.execute("DELETE FROM logistics_backend WHERE id = %s", (backend_id,))
+        cr.execute("DELETE FROM queue_job_channel WHERE name = %s", (code,))
 
     def restore_audit_head(self, cr):
         company_id, head = self._saved_audit_head

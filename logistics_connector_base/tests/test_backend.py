@@ -1,8 +1,13 @@
-from odoo.exceptions import AccessError
+import os
+
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user
 
+from ..lib.errors import ConfigurationError
+from .common import AdapterContractMixin
 
-class TestLogisticsBackend(TransactionCase):
+
+class TestLogisticsBackend(AdapterContractMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -17,3 +22,61 @@ class TestLogisticsBackend(TransactionCase):
         self.assertEqual(backend.with_user(self.user).name, "Acme 3PL")
         with self.assertRaises(AccessError):
             backend.with_user(self.user).write({"environment": "production"})
+
+    def test_every_selectable_adapter_has_its_model(self):
+        self.assert_every_adapter_has_its_model()
+
+    def _register_code_without_model(self):
+        """What an addon that adds a code to the selection but not its model would do."""
+        field = self.env["logistics.backend"]._fields["adapter"]
+        selection = [*field.selection, ("ghost_rest", "Ghost REST")]
+        self.patch(field, "selection", selection)
+        self.patch(field, "_selection", dict(selection))
+
+    def test_adapter_without_its_model_is_refused_at_save(self):
+        self._register_code_without_model()
+        backend = self.env["logistics.backend"].create({"name": "Ghost"})
+        with self.assertRaisesRegex(ValidationError, "Ghost REST cannot be used yet"):
+            backend.write({"adapter": "ghost_rest"})
+            backend.flush_recordset()
+
+    def test_missing_adapter_model_is_a_configuration_error_in_plain_words(self):
+        backend = self.env["logistics.backend"].create({"name": "Half uninstalled"})
+        # What an addon removed from under a saved partner leaves behind.
+        self.env.cr.execute(
+            "UPDATE logistics_backend SET adapter = 'ghost_rest' WHERE id = %s", (backend.id,)
+        )
+        backend.invalidate_recordset(["adapter"])
+        with self.assertRaisesRegex(ConfigurationError, "adapter ghost_rest of Half uninstalled"):
+            backend._get_adapter()
+
+    def test_partner_addons_extend_the_credential_and_secret_fields(self):
+        """What an addon's override of the field roles changes: here the OAuth2 scope plays a
+        field an addon adds, read from the server configuration and masked as a secret."""
+        endpoint_class = type(self.env["logistics.backend.endpoint"])
+        base_credentials = endpoint_class._logistics_credential_fields
+        base_secrets = endpoint_class._logistics_secret_field_names
+        self.patch(
+            endpoint_class,
+            "_logistics_credential_fields",
+            lambda model: [*base_credentials(model), "scope"],
+        )
+        self.patch(
+            endpoint_class,
+            "_logistics_secret_field_names",
+            lambda model: {*base_secrets(model), "scope"},
+        )
+        backend = self.env["logistics.backend"].create(
+            {
+                "name": "Extended",
+                "code": "extended",
+                "endpoint_ids": [(0, 0, {"base_url": "https://x.example", "scope": "db-value"})],
+            }
+        )
+        self.assertEqual(backend._get_endpoint()["scope"], "db-value")
+        self.assertIn("db-value", backend._secret_values())
+        os.environ["LOGISTICS_EXTENDED_TEST_SCOPE"] = "from-the-environment"
+        self.addCleanup(os.environ.pop, "LOGISTICS_EXTENDED_TEST_SCOPE")
+        self.assertEqual(backend._get_endpoint()["scope"], "from-the-environment")
+        self.assertIn("from-the-environment", backend._secret_values())
+        self.assertTrue(backend.endpoint_ids._logistics_is_secret("scope"), "audit shows (set)")

@@ -41,33 +41,7 @@ class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
 
     def _cleanup(self):
         with self.registry.cursor() as cr:
-            cr.execute(
-                "DELETE FROM queue_job WHERE func_string LIKE 'logistics.message(%%' AND id IN "
-                "(SELECT j.id FROM queue_job j JOIN logistics_message m "
-                "ON j.func_string = 'logistics.message(' || m.id || ',)._process()' "
-                "WHERE m.backend_id = %s)",
-                (self.backend_id,),
-            )
-            for table, column in (
-                ("mail_activity", "res_model"),
-                ("mail_message", "model"),
-                ("mail_followers", "res_model"),
-            ):
-                cr.execute(
-                    f"DELETE FROM {table} WHERE {column} = 'logistics.exception' AND res_id IN "
-                    "(SELECT id FROM logistics_exception WHERE backend_id = %s)",
-                    (self.backend_id,),
-                )
-                cr.execute(
-                    f"DELETE FROM {table} WHERE {column} = 'logistics.backend' AND res_id = %s",
-                    (self.backend_id,),
-                )
-            cr.execute("DELETE FROM logistics_exception WHERE backend_id = %s", (self.backend_id,))
-            cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (self.backend_id,))
-            cr.execute("DELETE FROM logistics_audit_log WHERE backend_ref = %s", (self.backend_id,))
-            self.restore_audit_head(cr)
-            cr.execute("DELETE FROM logistics_backend WHERE id = %s", (self.backend_id,))
-            cr.execute("DELETE FROM queue_job_channel WHERE name = 'race_partner'")
+            self.delete_partner_and_its_work(cr, self.backend_id, "race_partner")
 
     def _in_worker(self, work, results, name, barrier=None):
         try:
@@ -95,7 +69,7 @@ class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
         results = {}
 
         def create(env):
-            message = env["logistics.message"].create_outbound(
+            message = env["logistics.message"]._create_outbound(
                 env["logistics.backend"].browse(self.backend_id),
                 "order_release",
                 document={"schema": "order_release/1", "reference": "RACE-1"},

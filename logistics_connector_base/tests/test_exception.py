@@ -164,7 +164,7 @@ class TestMessagesWithoutDocument(ExceptionCase):
 
     def failed_message(self, reference):
         # An invalid document fails at once and opens its exception; no record is involved.
-        message = self.env["logistics.message"].create_outbound(
+        message = self.env["logistics.message"]._create_outbound(
             self.backend,
             "order_release",
             document={"schema": "order_release/1", "reference": reference},
@@ -222,7 +222,7 @@ class TestDirectWrites(ExceptionCase):
             as_user.write({"state": "resolved", "resolution_reason": "Typed over RPC"})
         with self.assertRaisesRegex(UserError, "Use Start, Resolve or Ignore"):
             as_user.write({"state": "in_progress"})
-        message = self.env["logistics.message"].create_outbound(
+        message = self.env["logistics.message"]._create_outbound(
             self.backend,
             "order_release",
             document={"schema": "order_release/1", "reference": "FORGE-1"},
@@ -491,7 +491,7 @@ class TestWorkingExceptions(ExceptionCase):
             exception.action_open_message()
 
     def test_retry_from_the_exception_retries_its_message(self):
-        message = self.env["logistics.message"].create_outbound(
+        message = self.env["logistics.message"]._create_outbound(
             self.backend,
             "order_release",
             document={"schema": "order_release/1", "reference": "BROKEN-1"},
@@ -525,7 +525,7 @@ class TestWorkingExceptions(ExceptionCase):
             bare.action_open_document()
 
     def test_message_retry_success_can_close_its_exceptions(self):
-        message = self.env["logistics.message"].create_outbound(
+        message = self.env["logistics.message"]._create_outbound(
             self.backend,
             "order_release",
             document={"schema": "order_release/1", "reference": "BROKEN-2"},

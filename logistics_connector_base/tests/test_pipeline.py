@@ -138,7 +138,7 @@ class TestOutboundPipeline(LogisticsCase):
         self.assertEqual(message.exception_ids.exception_type, "mapping_missing")
 
     def test_invalid_document_is_refused_before_any_send(self):
-        message = self.env["logistics.message"].create_outbound(
+        message = self.env["logistics.message"]._create_outbound(
             self.backend,
             "order_release",
             document={"schema": "order_release/1", "reference": "X-1", "lines": []},
@@ -239,6 +239,40 @@ class TestRecoveryAndRetention(LogisticsCase):
         self.assertIn(message, recovered)
         self.run_jobs()
         self.assertEqual(message.state, "done")
+
+    def kill_worker_mid_attempt(self, message):
+        """What a worker killed inside the partner call leaves: its attempt record (committed
+        before the call), a job queue_job still thinks started, and none of the job's writes."""
+        message._record_attempt_start(message._committed_attempts())
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE queue_job SET state = 'started', date_started = %s WHERE uuid = %s",
+            (fields.Datetime.now() - timedelta(hours=1), message.job_uuid),
+        )
+        self.env.cr.execute(
+            "UPDATE logistics_message SET write_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(hours=1), message.id),
+        )
+        self.env.invalidate_all()
+
+    def test_a_worker_dying_in_every_attempt_ends_dead_not_in_a_loop(self):
+        message = self.release()
+        for _attempt in range(self.backend.max_attempts):
+            self.kill_worker_mid_attempt(message)
+            self.assertIn(message, self.env["logistics.message"]._cron_recover_stuck())
+        self.assertEqual(message.attempts, 0, "each job's own writes were rolled back")
+        self.run_jobs()
+        self.assertEqual(message.state, "dead")
+        self.assertEqual(message.attempts, 3)
+        self.assertFalse(self.sandbox.requests, "no 4th call to the partner")
+        exception = message.exception_ids
+        self.assertEqual(exception.severity, "high")
+        self.assertIn("3 of 3 attempts never finished", exception.description)
+        # A person retries: the count starts again from there.
+        message.with_user(self.manager).action_retry()
+        self.run_jobs()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(message.attempts, 1)
 
     def test_live_messages_are_left_alone(self):
         message = self.release()

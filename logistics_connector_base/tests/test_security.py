@@ -204,3 +204,19 @@ class TestSecretsOverRpc(LogisticsHttpCase):
         answer = self.rpc("logistics.backend.endpoint", "search_read", [[]], {"fields": ["token"]})
         self.assertIn("error", answer)
         self.assertNotIn(PARTNER_TOKEN, json.dumps(answer))
+
+    def test_messages_are_not_made_or_exchanged_over_rpc(self):
+        self.manager.password = "lc-manager-password"
+        self.env.flush_all()
+        self.authenticate("lc_manager", "lc-manager-password")
+        document = {"schema": "order_release/1", "reference": "RPC-1"}
+        for method, args in (
+            ("_create_outbound", [self.backend.id, "order_release", None, document]),
+            ("_create_inbound", [self.backend.id, "webhook", "{}"]),
+            ("_exchange_now", [self.backend.id, "order_release", None, document]),
+        ):
+            answer = self.rpc("logistics.message", method, args)
+            self.assertIn("Private methods", answer["error"]["data"]["message"], method)
+        self.assertFalse(
+            self.env["logistics.message"].search([("backend_id", "=", self.backend.id)])
+        )

@@ -221,3 +221,53 @@ class TestWebhookIntake(LogisticsHttpCase):
             [("backend_id", "=", self.backend.id), ("exception_type", "=", "configuration_error")]
         )
         self.assertEqual(len(exception), 1)
+
+    def test_the_adapter_routes_a_delivery_to_the_flow_of_its_document(self):
+        status, text = self.sandbox.send_webhook(self.url, "t", self.tracking_event())
+        self.assertEqual(status, 202, text)
+        self.assertEqual(self.inbound().flow, "tracking_event")
+
+    def test_a_body_carrying_several_documents_keeps_and_applies_all(self):
+        first, second = self.make_picking(), self.make_picking()
+        first.logistics_tracking_ref, second.logistics_tracking_ref = "1ZA", "1ZB"
+        self.env.flush_all()
+        events = [self.tracking_event("1ZA"), self.tracking_event("1ZB", status="delivered")]
+        status, text = self.sandbox.send_webhook(self.url, "tracking.batch", events)
+        self.assertEqual(status, 202, text)
+        message = self.inbound()
+        self.run_jobs()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual(
+            [doc["tracking_number"] for doc in message.canonical_payload], ["1ZA", "1ZB"]
+        )
+        self.assertEqual(first.logistics_tracking_status, "in_transit")
+        self.assertEqual(second.logistics_tracking_status, "delivered")
+
+    def test_a_body_without_a_document_is_400_and_not_stored(self):
+        status, text = self.sandbox.send_webhook(self.url, "t", "just a string")
+        self.assertEqual(status, 400, text)
+        self.assertIn("no 'data' object", text)
+        self.assertFalse(self.inbound())
+
+    def test_no_signing_secret_is_our_configuration_error_not_the_senders(self):
+        self.backend.sudo().write({"webhook_secret": False, "webhook_secret_previous": False})
+        self.env.flush_all()
+        status, _text = self.sandbox.send_webhook(self.url, "t", self.tracking_event())
+        self.assertEqual(status, 503, "the partner keeps the event and retries")
+        exception = self.env["logistics.exception"].search(
+            [("backend_id", "=", self.backend.id), ("exception_type", "=", "configuration_error")]
+        )
+        self.assertIn("no webhook signing secret", exception.description)
+
+    def test_a_partner_whose_adapter_is_gone_answers_503_with_a_work_item(self):
+        self.env.cr.execute(
+            "UPDATE logistics_backend SET adapter = 'ghost_rest' WHERE id = %s", (self.backend.id,)
+        )
+        self.backend.invalidate_recordset(["adapter"])
+        status, _text = self.sandbox.send_webhook(self.url, "t", self.tracking_event())
+        self.assertEqual(status, 503)
+        self.assertFalse(self.inbound())
+        exception = self.env["logistics.exception"].search(
+            [("backend_id", "=", self.backend.id), ("exception_type", "=", "configuration_error")]
+        )
+        self.assertIn("ghost_rest", exception.description)

@@ -126,7 +126,7 @@ def bench_outbound(registry, sandbox):
         docs = [document(i) for i in range(N_MESSAGES)]
         start = time.perf_counter()
         for doc in docs:
-            messages |= messages.create_outbound(backend, "order_release", document=doc)
+            messages |= messages._create_outbound(backend, "order_release", document=doc)
             # one business transaction per message, as when pickings are released one by one
             cr.commit()
         outbox_seconds = time.perf_counter() - start
