@@ -163,6 +163,27 @@ class LogisticsApplier(models.AbstractModel):
         )
 
     @api.model
+    def _exchanged_with_partner(self, message, model):
+        """Domain of the ``model`` records this message's partner has exchanged messages
+        about: an event from one partner never changes another partner's documents."""
+        return [
+            (
+                "id",
+                "in",
+                self.env["logistics.message"]
+                .sudo()
+                ._search(
+                    [
+                        ("backend_id", "=", message.backend_id.id),
+                        ("res_model", "=", model),
+                        ("res_id", "!=", False),
+                    ]
+                )
+                .subselect("res_id"),
+            )
+        ]
+
+    @api.model
     def _apply_ack(self, message, document):
         """A partner acknowledges one of our messages."""
         original = self._find_outbound(message, document["acknowledged_reference"])
@@ -203,7 +224,10 @@ class LogisticsApplier(models.AbstractModel):
         """A parcel status: recorded on the picking that carries the tracking number, never
         moving it backwards (a late "in transit" does not overwrite "delivered")."""
         pickings = self.env["stock.picking"].with_company(message.company_id)
-        company = [("company_id", "=", message.company_id.id)]
+        company = [
+            ("company_id", "=", message.company_id.id),
+            *self._exchanged_with_partner(message, "stock.picking"),
+        ]
         picking = pickings.search(
             [*company, ("logistics_tracking_ref", "=", document["tracking_number"])], limit=1
         )
@@ -214,7 +238,9 @@ class LogisticsApplier(models.AbstractModel):
         if not picking:
             raise BusinessError(
                 self.env._(
-                    "No delivery order has the tracking number %(number)s.",
+                    "No delivery order exchanged with %(partner)s has the tracking number "
+                    "%(number)s.",
+                    partner=message.backend_id.name,
                     number=document["tracking_number"],
                 )
             )

@@ -27,6 +27,13 @@ class TestWebhookIntake(LogisticsHttpCase):
             "occurred_at": occurred_at,
         }
 
+    def shipped_picking(self, tracking_ref):
+        """A delivery order released to the partner, with a tracking number."""
+        picking = self.make_picking()
+        self.release(picking)
+        picking.logistics_tracking_ref = tracking_ref
+        return picking
+
     def inbound(self):
         return self.env["logistics.message"].search(
             [("backend_id", "=", self.backend.id), ("direction", "=", "inbound")]
@@ -50,8 +57,7 @@ class TestWebhookIntake(LogisticsHttpCase):
         }
 
     def test_signed_delivery_is_stored_raw_and_applied_by_its_job(self):
-        picking = self.make_picking()
-        picking.logistics_tracking_ref = "1Z999"
+        picking = self.shipped_picking("1Z999")
         self.env.flush_all()
         status, text = self.sandbox.send_webhook(
             self.url, "tracking.updated", self.tracking_event(), msg_id="msg_ok_1"
@@ -166,8 +172,7 @@ class TestWebhookIntake(LogisticsHttpCase):
         self.assertEqual(status, 202, text)
 
     def test_applier_is_monotonic(self):
-        picking = self.make_picking()
-        picking.logistics_tracking_ref = "1Z42"
+        picking = self.shipped_picking("1Z42")
         self.env.flush_all()
         for msg_id, event in (
             ("e1", self.tracking_event("1Z42", "delivered", "2026-11-21T10:00:00Z")),
@@ -192,8 +197,7 @@ class TestWebhookIntake(LogisticsHttpCase):
         self.assertTrue(message._raw_payload(), "the raw delivery is kept for replay")
 
     def test_events_apply_in_their_own_time_zone_and_company(self):
-        picking = self.make_picking()
-        picking.logistics_tracking_ref = "1ZTZ"
+        picking = self.shipped_picking("1ZTZ")
         self.env.flush_all()
         # 23:30 in UTC-05:00 is 04:30 UTC the next day: later than 02:00 UTC.
         for msg_id, event in (
@@ -228,8 +232,7 @@ class TestWebhookIntake(LogisticsHttpCase):
         self.assertEqual(self.inbound().flow, "tracking_event")
 
     def test_a_body_carrying_several_documents_keeps_and_applies_all(self):
-        first, second = self.make_picking(), self.make_picking()
-        first.logistics_tracking_ref, second.logistics_tracking_ref = "1ZA", "1ZB"
+        first, second = self.shipped_picking("1ZA"), self.shipped_picking("1ZB")
         self.env.flush_all()
         events = [self.tracking_event("1ZA"), self.tracking_event("1ZB", status="delivered")]
         status, text = self.sandbox.send_webhook(self.url, "tracking.batch", events)
@@ -271,3 +274,23 @@ class TestWebhookIntake(LogisticsHttpCase):
             [("backend_id", "=", self.backend.id), ("exception_type", "=", "configuration_error")]
         )
         self.assertIn("ghost_rest", exception.description)
+
+    def test_a_partner_cannot_change_another_partners_delivery(self):
+        picking = self.shipped_picking("1ZOTHER")
+        other = self.env["logistics.backend"].create(
+            {"name": "Other carrier", "code": "other_carrier", "webhook_secret": WEBHOOK_SECRET}
+        )
+        self.env.flush_all()
+        other_url = f"{self.base_url()}/logistics/webhook/{other.sudo().webhook_token}"
+        event = self.tracking_event("1ZOTHER", "delivered")
+        status, text = self.sandbox.send_webhook(other_url, "t", event)
+        self.assertEqual(status, 202, text)
+        message = self.env["logistics.message"].search([("backend_id", "=", other.id)])
+        message._process()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("No delivery order exchanged with Other carrier", message.error_message)
+        self.assertFalse(picking.logistics_tracking_status, "not marked delivered by a stranger")
+        # The partner it was exchanged with still moves it.
+        status, text = self.sandbox.send_webhook(self.url, "t", self.tracking_event("1ZOTHER"))
+        self.run_jobs()
+        self.assertEqual(picking.logistics_tracking_status, "in_transit")
