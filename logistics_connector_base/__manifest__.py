@@ -29,6 +29,7 @@
         "views/logistics_audit_log_views.xml",
         "wizards/logistics_exception_resolve_views.xml",
         "views/logistics_menus.xml",
+        "views/logistics_webhook_refusal_views.xml",
     ],
     "demo": ["demo/logistics_backend_demo.xml"],
     "assets": {

@@ -2,7 +2,8 @@ import hashlib
 import logging
 
 import psycopg2
-from werkzeug.exceptions import ClientDisconnected
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
@@ -31,6 +32,8 @@ class LogisticsWebhookController(http.Controller):
         save_session=False,
         # auth="none" routes default to a read-only cursor; intake must write.
         readonly=False,
+        # The raw body is read before Odoo parses forms (ir.http._pre_dispatch).
+        logistics_webhook=True,
     )
     def receive(self, token, **_kwargs):
         try:
@@ -56,18 +59,14 @@ class LogisticsWebhookController(http.Controller):
         if not backend:
             _logger.warning("Webhook for an unknown token refused")
             return _answer(404, "unknown webhook address")
-        limit = max(backend.webhook_max_body_kb, 1) * 1024
-        declared = request.httprequest.content_length
-        if declared is None:
-            # Without a declared length the body could only be bounded by reading it.
-            return self._refuse(backend, 411, "a Content-Length header is required")
-        if declared > limit:
-            return self._refuse(backend, 413, f"body of {declared} bytes exceeds {limit} bytes")
-        try:
-            # Cached (it is bounded above): a retried request reads the same body again.
-            body = request.httprequest.get_data(cache=True)
-        except ClientDisconnected:
+        limit = body_limit(backend)
+        body = request.httprequest.environ.get(RAW_BODY_KEY)
+        if body is INCOMPLETE_BODY:
             return _answer(400, "the body is shorter than its Content-Length")
+        if body is None:
+            declared = request.httprequest.content_length
+            size = f"{declared} bytes" if declared is not None else "a chunked body"
+            return self._refuse(backend, 413, f"{size} exceeds the limit of {limit} bytes")
         headers = dict(request.httprequest.headers.items())
         try:
             # The adapter owns the format: how a body is verified, split and routed.
@@ -133,23 +132,80 @@ class LogisticsWebhookController(http.Controller):
         )
 
     def _refuse(self, backend, status, reason, body=b""):
-        backend.env["logistics.audit.log"].record(
-            "webhook_rejected",
-            f"Webhook refused ({status}): {reason}"[:250],
-            backend=backend,
-            details={
-                "status": status,
-                "reason": reason,
-                "remote_addr": request.httprequest.remote_addr,
-                "body_sha256": hashlib.sha256(body).hexdigest(),
-                "body_size": len(body),
-            },
-        )
+        """Answer a refusal. Refusals are counted per partner, answer, reason and source per
+        minute; only the first of each minute is audited, and past the limit the sender is
+        told to slow down, so a flood costs neither disk nor the audit log's readability."""
+        remote_addr = request.httprequest.remote_addr
+        refusals = backend.env["logistics.webhook.refusal"]
+        count = refusals._count_refusal(backend, status, reason, remote_addr)
+        if count > refusals._refusals_per_minute():
+            request.env.cr.commit()
+            return _answer(
+                429,
+                "too many refused deliveries from this address, retry in a minute",
+                headers={"Retry-After": "60"},
+            )
+        if count == 1:
+            backend.env["logistics.audit.log"].record(
+                "webhook_rejected",
+                f"Webhook refused ({status}): {reason}"[:250],
+                backend=backend,
+                details={
+                    "status": status,
+                    "reason": reason,
+                    "remote_addr": remote_addr,
+                    "body_sha256": hashlib.sha256(body).hexdigest(),
+                    "body_size": len(body),
+                    "note": "more refusals of this kind this minute are counted in Webhook "
+                    "Refusals, not audited one by one",
+                },
+            )
         request.env.cr.commit()
         return _answer(status, reason)
 
 
-def _answer(status, text, **extra):
+RAW_BODY_KEY = "logistics_connector.raw_body"
+INCOMPLETE_BODY = object()
+UNKNOWN_PARTNER_BODY_LIMIT = 1024
+
+
+def body_limit(backend):
+    return max(backend.webhook_max_body_kb, 1) * 1024 if backend else UNKNOWN_PARTNER_BODY_LIMIT
+
+
+def read_raw_body(token):
+    """Read the request body, raw, within the partner's size limit (declared or chunked), and
+    keep it for the controller under RAW_BODY_KEY; None there means too large. Called before
+    Odoo parses a form body, so the bytes a signature covers are never lost, and an oversized
+    body is refused unread."""
+    httprequest = request.httprequest
+    environ = httprequest.environ
+    if RAW_BODY_KEY in environ:
+        return  # a retried request (concurrency) reads the same body again
+    backend = request.env["logistics.backend"].sudo().search([("webhook_token", "=", token)])
+    limit = body_limit(backend[:1])
+    declared = httprequest.content_length
+    body = None
+    if declared is None or declared <= limit:
+        # Read at most one byte past the limit, also when the sender declares no length
+        # (chunked: werkzeug may then cut the stream at the maximum instead of refusing it).
+        httprequest.max_content_length = limit + 1
+        try:
+            body = httprequest.get_data(cache=True, parse_form_data=False)
+            if len(body) > limit:
+                body = None
+        except RequestEntityTooLarge:
+            body = None
+        except ClientDisconnected:
+            body = INCOMPLETE_BODY
+    # Odoo must not parse the body into parameters: the adapter reads the raw bytes itself.
+    httprequest.form = httprequest.files = ImmutableMultiDict()
+    environ[RAW_BODY_KEY] = body
+
+
+def _answer(status, text, headers=None, **extra):
     return request.make_json_response(
-        {"status": "ok" if status < 300 else "error", "detail": text, **extra}, status=status
+        {"status": "ok" if status < 300 else "error", "detail": text, **extra},
+        status=status,
+        headers=list((headers or {}).items()),
     )

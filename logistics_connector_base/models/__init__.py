@@ -10,3 +10,5 @@ from . import logistics_audit_log
 from . import logistics_exception
 from . import logistics_exception_rule
 from . import logistics_team
+from . import ir_http
+from . import logistics_webhook_refusal

@@ -294,3 +294,48 @@ class TestWebhookIntake(LogisticsHttpCase):
         status, text = self.sandbox.send_webhook(self.url, "t", self.tracking_event("1ZOTHER"))
         self.run_jobs()
         self.assertEqual(picking.logistics_tracking_status, "in_transit")
+
+    def refusal_counts(self):
+        return self.env["logistics.webhook.refusal"].search([("backend_id", "=", self.backend.id)])
+
+    def test_a_flood_of_refusals_is_counted_not_audited_one_by_one_and_slowed_down(self):
+        self.env["ir.config_parameter"].set_param(
+            "logistics_connector.webhook_refusals_per_minute", "4"
+        )
+        body = json.dumps({"type": "t", "data": self.tracking_event()}).encode()
+        forged = self.signed_headers(body, secret=webhook_signature.generate_secret())
+        statuses = [self.post_raw(body, forged).status_code for _attempt in range(6)]
+        self.assertEqual(statuses, [401, 401, 401, 401, 429, 429])
+        self.assertEqual(len(self.audit_rejections()), 1, "audited once for the minute")
+        refusals = self.refusal_counts()
+        self.assertEqual(refusals.count, 6)
+        self.assertEqual(refusals.status, 401)
+        self.assertEqual(refusals.remote_addr, "127.0.0.1")
+        self.assertFalse(self.inbound())
+
+    def test_a_chunked_body_is_read_within_the_partners_limit(self):
+        body = json.dumps({"type": "t", "data": self.tracking_event()}).encode()
+        headers = self.signed_headers(body, msg_id="msg_chunked")
+        response = requests.post(
+            self.url, data=iter([body[:10], body[10:]]), headers=headers, timeout=10
+        )
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(self.inbound()._raw_payload(), body)
+        self.backend.webhook_max_body_kb = 1
+        self.env.flush_all()
+        big = json.dumps({"type": "t", "data": {"pad": "x" * 4000}}).encode()
+        response = requests.post(
+            self.url, data=iter([big[:2000], big[2000:]]), headers=self.signed_headers(big)
+        )
+        self.assertEqual(response.status_code, 413)
+        self.assertIn("chunked body exceeds the limit of 1024 bytes", response.json()["detail"])
+
+    def test_a_signed_form_post_is_judged_on_its_raw_body(self):
+        body = b"type=t&tracking_number=1Z999"
+        headers = self.signed_headers(body, msg_id="msg_form")
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        response = self.post_raw(body, headers)
+        # The signature covers the raw bytes Odoo would have parsed away: it verifies, and
+        # the JSON adapter says what it expected instead of blaming the signature.
+        self.assertEqual(response.status_code, 400, response.text)
+        self.assertIn("not valid JSON", response.json()["detail"])
