@@ -12,6 +12,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import config as odoo_config
 
 from ..lib import webhook_signature
+from ..lib.destinations import check_destination
 from ..lib.errors import ConfigurationError, LogisticsError
 from ..lib.transports.rest import RestTransport
 from ..lib.transports.sftp import SftpTransport, file_fingerprint
@@ -408,7 +409,21 @@ class LogisticsBackend(models.Model):
             transport = cache[key] = self._new_rest_transport(endpoint)
         return transport
 
+    def _check_destination(self, target, what):
+        """Refuse sending this partner's data where it must not go (lib/destinations.py)."""
+        section = odoo_config.misc.get("logistics_connector", {})
+        allowed = str(section.get("allow_internal_endpoints", "")).lower() in ("1", "true", "yes")
+        check_destination(
+            target,
+            production=self.environment == "production",
+            allow_internal=allowed,
+            what=self.env._("%(what)s of %(name)s", what=what, name=self.name),
+        )
+
     def _new_rest_transport(self, endpoint):
+        self._check_destination(endpoint["base_url"], self.env._("base URL"))
+        if endpoint["auth_kind"] == "oauth2" and endpoint.get("token_url"):
+            self._check_destination(endpoint["token_url"], self.env._("OAuth2 token URL"))
         kind = endpoint["auth_kind"]
         auth = {"kind": kind}
         if kind == "basic":
@@ -446,6 +461,7 @@ class LogisticsBackend(models.Model):
     def _sftp_transport(self):
         self.ensure_one()
         endpoint = self._get_endpoint()
+        self._check_destination(endpoint.get("sftp_host") or "", self.env._("SFTP host"))
         if not endpoint.get("sftp_host_key"):
             raise ConfigurationError(
                 self.env._(
@@ -921,6 +937,19 @@ class LogisticsBackendEndpoint(models.Model):
         default="archive", help="Where fetched files are moved once stored in Odoo."
     )
     sftp_error_folder = fields.Char(default="error", help="Where unreadable files are moved.")
+
+    @api.constrains("environment", "base_url", "token_url")
+    def _check_production_uses_tls(self):
+        for endpoint in self.filtered(lambda e: e.environment == "production"):
+            for url in (endpoint.base_url, endpoint.token_url):
+                if url and not url.lower().startswith("https://"):
+                    raise ValidationError(
+                        self.env._(
+                            "The production endpoint of %(name)s must use https: %(url)s",
+                            name=endpoint.backend_id.name,
+                            url=url,
+                        )
+                    )
 
     @api.model
     def _logistics_credential_fields(self):

@@ -2,6 +2,7 @@ import os
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tools import config
 
 from ..lib.errors import ConfigurationError
 from .common import AdapterContractMixin
@@ -80,3 +81,36 @@ class TestLogisticsBackend(AdapterContractMixin, TransactionCase):
         self.assertEqual(backend._get_endpoint()["scope"], "from-the-environment")
         self.assertIn("from-the-environment", backend._secret_values())
         self.assertTrue(backend.endpoint_ids._logistics_is_secret("scope"), "audit shows (set)")
+
+    def test_partner_data_goes_to_internal_addresses_only_where_the_server_allows(self):
+        backend = self.env["logistics.backend"].create(
+            {
+                "name": "Internal",
+                "code": "internal",
+                "endpoint_ids": [(0, 0, {"base_url": "http://169.254.169.254/latest/"})],
+            }
+        )
+        self.patch(config, "misc", {**config.misc, "logistics_connector": {}})
+        with self.assertRaisesRegex(ConfigurationError, "inside the server's own networks"):
+            backend._rest_transport()
+        notification = backend.action_test_connection()
+        self.assertEqual(notification["params"]["type"], "danger")
+        self.assertIn("allow_internal_endpoints", notification["params"]["message"])
+        self.patch(
+            config,
+            "misc",
+            {**config.misc, "logistics_connector": {"allow_internal_endpoints": "True"}},
+        )
+        self.assertTrue(backend._rest_transport())
+
+    def test_a_production_endpoint_must_use_https(self):
+        backend = self.env["logistics.backend"].create({"name": "Plain", "code": "plain"})
+        with self.assertRaisesRegex(ValidationError, "must use https"):
+            backend.write(
+                {
+                    "endpoint_ids": [
+                        (0, 0, {"environment": "production", "base_url": "http://api.example"})
+                    ]
+                }
+            )
+            backend.flush_recordset()
