@@ -1,4 +1,5 @@
 from . import logistics_audited_mixin  # before the models that inherit it
+from . import logistics_document_link
 from . import logistics_backend
 from . import logistics_flow
 from . import logistics_mapping

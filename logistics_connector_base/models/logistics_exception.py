@@ -67,7 +67,7 @@ class LogisticsException(models.Model):
 
     _name = "logistics.exception"
     _description = "Logistics Exception"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "logistics.document.link"]
     _order = "state_rank, severity_rank desc, id desc"
 
     name = fields.Char(string="Summary", required=True, tracking=True)
@@ -129,6 +129,7 @@ class LogisticsException(models.Model):
         ondelete="set null",
         help="The exchange that failed; Retry and Replay act on it.",
     )
+    message_state = fields.Selection(related="message_id.state", string="Message State")
     correlation_id = fields.Char(
         index=True,
         help="Correlation id of the business story: the same on the messages, jobs and audit "
@@ -290,12 +291,6 @@ class LogisticsException(models.Model):
         for exception in self:
             exception.can_edit_details = can_edit
 
-    @api.depends("res_model", "res_id")
-    def _compute_document_name(self):
-        for exception in self:
-            document = exception._get_document()
-            exception.document_name = document.display_name if document else False
-
     @api.depends("create_date", "resolved_at", "state")
     def _compute_age(self):
         now = fields.Datetime.now()
@@ -334,12 +329,6 @@ class LogisticsException(models.Model):
             ("sla_deadline", "=", False),
             ("sla_deadline", ">=", now),
         ]
-
-    def _get_document(self):
-        self.ensure_one()
-        if self.res_model and self.res_id and self.res_model in self.env:
-            return self.env[self.res_model].browse(self.res_id).exists()
-        return None
 
     # ------------------------------------------------------------------------------------------
     # Raising (the API of the pipeline)
@@ -695,18 +684,18 @@ class LogisticsException(models.Model):
             )
 
     def action_retry(self):
-        """Send or process the failed message again (managers)."""
+        """Send or process the failed message again (operations staff)."""
         self._check_messages(self.env._("Retry"))
-        self.message_id.action_retry()
+        result = self.message_id.action_retry()
         self._after_message_action(self.env._("Retry requested"))
-        return True
+        return result
 
     def action_replay(self):
         """Process the message once more with the exact stored payload (managers)."""
         self._check_messages(self.env._("Replay"))
-        self.message_id.action_replay()
+        result = self.message_id.action_replay()
         self._after_message_action(self.env._("Replay requested"))
-        return True
+        return result
 
     def _after_message_action(self, text):
         self.check_access("write")

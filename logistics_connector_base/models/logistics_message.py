@@ -79,6 +79,7 @@ class LogisticsMessage(models.Model):
     """One exchange with a partner, in or out: the unit of delivery, retry and replay."""
 
     _name = "logistics.message"
+    _inherit = ["logistics.document.link"]
     _description = "Logistics Message"
     # No chatter: messages are high-volume records; people discuss on exceptions. The history
     # of a message is its attempts and its audit entries.
@@ -138,7 +139,6 @@ class LogisticsMessage(models.Model):
     )
     res_model = fields.Char(string="Document Model", readonly=True, index=True)
     res_id = fields.Many2oneReference(string="Document ID", model_field="res_model", readonly=True)
-    document_name = fields.Char(compute="_compute_document_name")
     document_schema = fields.Char(readonly=True, help="Canonical schema, e.g. order_release/1.")
     canonical_payload = fields.Json(readonly=True, copy=False)
     canonical_text = fields.Text(compute="_compute_payload_texts", string="Canonical Document")
@@ -242,12 +242,6 @@ class LogisticsMessage(models.Model):
     # ------------------------------------------------------------------------------------------
     # Computed
     # ------------------------------------------------------------------------------------------
-    @api.depends("res_model", "res_id")
-    def _compute_document_name(self):
-        for message in self:
-            record = message._get_document()
-            message.document_name = record.display_name if record else False
-
     def _compute_payload_texts(self):
         for message in self:
             message.canonical_text = (
@@ -282,13 +276,6 @@ class LogisticsMessage(models.Model):
         """The inbound payload exactly as the partner sent it."""
         self.ensure_one()
         return base64.b64decode(self.with_context(bin_size=False).wire_request or b"")
-
-    def _get_document(self):
-        self.ensure_one()
-        if self.res_model and self.res_id and self.res_model in self.env:
-            record = self.env[self.res_model].browse(self.res_id).exists()
-            return record
-        return None
 
     # ------------------------------------------------------------------------------------------
     # Creation: outbox (outbound) and raw-first intake (inbound)
@@ -875,14 +862,24 @@ class LogisticsMessage(models.Model):
     # ------------------------------------------------------------------------------------------
     # Manual actions (managers), each audited
     # ------------------------------------------------------------------------------------------
-    def _check_manager(self):
-        if not self.env.user.has_group("logistics_connector_base.group_logistics_manager"):
-            raise UserError(self.env._("Only Logistics Managers can retry or replay messages."))
+    def _check_group(self, group, action_label):
+        """Manual actions need the group; they then act with the pipeline's rights (nobody
+        writes message fields directly, over RPC or otherwise) and are audited in the name of
+        the person."""
+        if not self.env.user.has_group(f"logistics_connector_base.{group}"):
+            raise UserError(
+                self.env._(
+                    "You are not allowed to %(action)s messages: ask a Logistics Manager.",
+                    action=action_label,
+                )
+            )
+        return self.sudo()
 
     def action_retry(self):
-        """Try a failed or dead message again (same payload, same idempotency key)."""
-        self._check_manager()
-        retryable = self.filtered(lambda m: m.state in ("failed", "dead", "retry", "pending"))
+        """Try a failed or dead message again (same payload, same idempotency key):
+        operations staff do it once they fixed the cause."""
+        messages = self._check_group("group_logistics_user", self.env._("retry"))
+        retryable = messages.filtered(lambda m: m.state in ("failed", "dead", "retry", "pending"))
         if not retryable:
             raise UserError(
                 self.env._("Only failed, dead, waiting or pending messages can be retried.")
@@ -898,13 +895,16 @@ class LogisticsMessage(models.Model):
             )
             message._enqueue()
             message._audit("retry", self.env._("%(name)s retried by hand", name=message.name))
-        return True
+        return self._done_notification(
+            self.env._("%(count)s message(s) queued again", count=len(retryable))
+        )
 
     def action_replay(self):
         """Process a done message once more, with the exact stored payload and the same
-        idempotency key (the partner deduplicates; appliers are idempotent)."""
-        self._check_manager()
-        replayable = self.filtered(lambda m: m.state in ("done", "duplicate"))
+        idempotency key (the partner deduplicates; appliers are idempotent). Managers only:
+        it repeats an exchange that worked."""
+        messages = self._check_group("group_logistics_manager", self.env._("replay"))
+        replayable = messages.filtered(lambda m: m.state in ("done", "duplicate"))
         if not replayable:
             raise UserError(self.env._("Only done messages can be replayed; retry failed ones."))
         for message in replayable:
@@ -913,14 +913,29 @@ class LogisticsMessage(models.Model):
             )
             message._enqueue()
             message._audit("replay", self.env._("%(name)s replayed", name=message.name))
-        return True
+        return self._done_notification(
+            self.env._("%(count)s message(s) queued for replay", count=len(replayable))
+        )
 
     def action_cancel(self):
-        self._check_manager()
-        for message in self.filtered(lambda m: m.state in (*OPEN_STATES, "failed", "dead")):
+        messages = self._check_group("group_logistics_manager", self.env._("cancel"))
+        for message in messages.filtered(lambda m: m.state in (*OPEN_STATES, "failed", "dead")):
             message.write({"state": "cancelled", "next_attempt_at": False})
             message._audit("state_change", self.env._("%(name)s cancelled", name=message.name))
         return True
+
+    def _done_notification(self, text):
+        """Say what happened, then show the new states (the list or form reloads)."""
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": text,
+                "type": "success",
+                "sticky": False,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_open_document(self):
         self.ensure_one()

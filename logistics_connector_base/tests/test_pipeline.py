@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from .common import PARTNER_TOKEN, LogisticsCase
 
@@ -189,28 +189,35 @@ class TestCircuitBreaker(LogisticsCase):
 
 
 class TestManualActions(LogisticsCase):
-    def test_retry_and_replay_are_for_managers_and_audited(self):
+    def test_staff_retry_managers_replay_and_both_are_audited(self):
         self.sandbox.unknown_skus = {"WIDGET-1"}
         message = self.release()
         self.run_jobs()
         self.assertEqual(message.state, "failed")
-        with self.assertRaises(UserError):
-            message.with_user(self.user).action_retry()
         self.sandbox.unknown_skus = set()
-        message.with_user(self.manager).action_retry()
+        answer = message.with_user(self.user).action_retry()
+        self.assertEqual(answer["params"]["message"], "1 message(s) queued again")
         self.run_jobs()
         self.assertEqual(message.state, "done")
         self.assertEqual(
             message.exception_ids.state, "resolved", "the exception closes once it got through"
         )
+        with self.assertRaisesRegex(UserError, "not allowed to replay"):
+            message.with_user(self.user).action_replay()
         message.with_user(self.manager).action_replay()
         self.run_jobs()
         self.assertEqual(message.state, "done")
         self.assertEqual(len(self.sandbox.documents("orders")), 1, "the partner deduplicated")
         events = self.env["logistics.audit.log"].search([("message_id", "=", message.id)])
-        self.assertIn("retry", events.mapped("event"))
-        self.assertIn("replay", events.mapped("event"))
-        self.assertIn(self.manager, events.mapped("user_id"))
+        self.assertEqual(events.filtered(lambda e: e.event == "retry").user_id, self.user)
+        self.assertEqual(events.filtered(lambda e: e.event == "replay").user_id, self.manager)
+
+    def test_nobody_writes_message_fields_directly(self):
+        message = self.release()
+        for person in (self.user, self.manager):
+            with self.assertRaises(AccessError):
+                message.with_user(person).write({"state": "done"})
+        self.assertEqual(message.state, "queued")
 
     def test_bulk_retry(self):
         self.sandbox.unknown_skus = {"WIDGET-1"}

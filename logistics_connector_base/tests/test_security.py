@@ -220,3 +220,22 @@ class TestSecretsOverRpc(LogisticsHttpCase):
         self.assertFalse(
             self.env["logistics.message"].search([("backend_id", "=", self.backend.id)])
         )
+
+
+class TestLogisticsUserWithoutInventoryRights(LogisticsCase):
+    def test_messages_and_exceptions_open_and_name_their_document_safely(self):
+        clerk = new_test_user(
+            self.env, login="lc_clerk", groups="logistics_connector_base.group_logistics_user"
+        )
+        picking = self.make_picking()
+        self.sandbox.unknown_skus = {"WIDGET-1"}
+        message = self.release(picking)
+        self.run_jobs()
+        exception = message.exception_ids
+        self.assertTrue(exception)
+        self.assertFalse(picking.with_user(clerk).has_access("read"))
+        expected = f"Transfer #{picking.id}"
+        for record in (message, exception):
+            fields_read = record.with_user(clerk).read(["name", "document_name"])[0]
+            self.assertEqual(fields_read["document_name"], expected)
+        self.assertEqual(message.document_name, picking.display_name, "who may read sees it")
