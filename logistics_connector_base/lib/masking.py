@@ -171,3 +171,30 @@ def mask_mapping(data):
     if isinstance(data, tuple):
         return tuple(mask_mapping(item) for item in data)
     return data
+
+
+# scheme://[user[:password]@]host... up to the end of the URL; query and fragment apart
+_URL = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<userinfo>[^/@\s?#]*@)?"
+    r"(?P<rest>[^\s?#\"']*)(?P<query>\?[^\s#\"']*)?(?P<fragment>#[^\s\"']*)?"
+)
+
+
+def _mask_url(match):
+    userinfo = f"{MASK}@" if match["userinfo"] else ""
+    query = f"?{MASK}" if match["query"] and len(match["query"]) > 1 else ""
+    return f"{match['scheme']}{userinfo}{match['rest']}{query}"
+
+
+def mask_urls(data):
+    """Copy of ``data`` whose URLs (in any string, at any depth) keep their scheme, host and
+    path but lose user info and query string, where keys and tokens hide:
+    ``https://ops:pw@api.example/v1?api_key=x`` -> ``https://********@api.example/v1?********``.
+    For texts kept long, like audit details; payload archives mask known secrets instead."""
+    if isinstance(data, str):
+        return _URL.sub(_mask_url, data)
+    if isinstance(data, Mapping):
+        return {key: mask_urls(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return type(data)(mask_urls(item) for item in data)
+    return data

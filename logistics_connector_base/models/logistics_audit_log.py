@@ -19,6 +19,7 @@ lock and wait for it.
 """
 
 import hashlib
+import hmac
 import json
 import logging
 from datetime import datetime, timedelta
@@ -27,8 +28,9 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.registry import Registry
 from odoo.tools import SQL
+from odoo.tools import config as odoo_config
 
-from ..lib.masking import mask_mapping
+from ..lib.masking import mask_mapping, mask_urls
 
 _logger = logging.getLogger(__name__)
 
@@ -87,17 +89,41 @@ def _normalise(value):
 
 
 def canonical_content(values):
-    """The exact text an entry hash is computed over (stable across Python and PostgreSQL)."""
+    """The exact text an entry hash is computed over (stable across Python and PostgreSQL).
+    The key id is covered when the entry was sealed with a key (entries sealed before keys
+    existed keep their content, and their hashes)."""
+    names = HASHED_FIELDS + (("hash_key_id",) if values.get("hash_key_id") else ())
     return json.dumps(
-        {name: _normalise(values.get(name)) for name in HASHED_FIELDS},
+        {name: _normalise(values.get(name)) for name in names},
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
 
 
-def entry_hash(values):
-    return hashlib.sha256(canonical_content(values).encode("utf-8")).hexdigest()
+def entry_hash(values, key=None):
+    """SHA-256 of the entry's content; HMAC-SHA-256 with the server's audit key when one is
+    configured, so that rewriting the chain takes the key, not only access to the database."""
+    content = canonical_content(values).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(content).hexdigest()
+    return hmac.new(key, content, hashlib.sha256).hexdigest()
+
+
+def audit_key_id(key):
+    """A public name for a key (never the key): which key sealed an entry."""
+    return hashlib.sha256(f"logistics-audit-key:{key}".encode()).hexdigest()[:16]
+
+
+def audit_keys():
+    """(id of the key that seals new entries or None, {key id: key}) from the server
+    configuration: [logistics_connector] audit_key, and audit_previous_keys (comma-separated)
+    that still verify the entries they sealed."""
+    section = odoo_config.misc.get("logistics_connector", {})
+    current = (section.get("audit_key") or "").strip()
+    previous = [k.strip() for k in (section.get("audit_previous_keys") or "").split(",")]
+    keys = {audit_key_id(key): key.encode() for key in (current, *previous) if key}
+    return (audit_key_id(current) if current else None), keys
 
 
 class LogisticsAuditChain(models.Model):
@@ -187,7 +213,14 @@ class LogisticsAuditLog(models.Model):
     entry_hash = fields.Char(
         string="Hash",
         readonly=True,
-        help="SHA-256 over the entry's content and the previous hash.",
+        help="SHA-256 over the entry's content and the previous hash; HMAC-SHA-256 with the "
+        "server's audit key when one is configured.",
+    )
+    hash_key_id = fields.Char(
+        string="Hash Key",
+        readonly=True,
+        help="Which audit key of the server configuration sealed this entry (its public id, "
+        "not the key).",
     )
 
     _sql_constraints = [
@@ -278,7 +311,11 @@ class LogisticsAuditLog(models.Model):
             res_model = res_id = record_name = False
         if details is not None:
             details = json.dumps(
-                mask_mapping(details), sort_keys=True, indent=2, ensure_ascii=False, default=str
+                mask_urls(mask_mapping(details)),
+                sort_keys=True,
+                indent=2,
+                ensure_ascii=False,
+                default=str,
             )
         values = {
             "company_id": company.id,
@@ -388,6 +425,8 @@ class LogisticsAuditLog(models.Model):
         if head is None:
             return 0
         sequence, last_hash = head
+        key_id, keys = audit_keys()
+        key = keys.get(key_id)
         sealed = 0
         # Under READ COMMITTED, entries committed while we sealed show up in the next round:
         # a seal that skipped because we held the lock finds its entries sealed by us.
@@ -409,12 +448,12 @@ class LogisticsAuditLog(models.Model):
                 break
             for row in rows:
                 sequence += 1
-                row.update(sequence=sequence, prev_hash=last_hash)
-                last_hash = entry_hash(row)
+                row.update(sequence=sequence, prev_hash=last_hash, hash_key_id=key_id)
+                last_hash = entry_hash(row, key)
                 cr.execute(
-                    "UPDATE logistics_audit_log "
-                    "SET sequence = %s, prev_hash = %s, entry_hash = %s WHERE id = %s",
-                    (sequence, row["prev_hash"], last_hash, row["id"]),
+                    "UPDATE logistics_audit_log SET sequence = %s, prev_hash = %s, "
+                    "entry_hash = %s, hash_key_id = %s WHERE id = %s",
+                    (sequence, row["prev_hash"], last_hash, key_id, row["id"]),
                 )
             sealed += len(rows)
         if sealed:
@@ -423,7 +462,7 @@ class LogisticsAuditLog(models.Model):
                 "WHERE company_id = %s",
                 (sequence, last_hash, company_id),
             )
-            self.invalidate_model(["sequence", "prev_hash", "entry_hash"])
+            self.invalidate_model(["sequence", "prev_hash", "entry_hash", "hash_key_id"])
         return sealed
 
     @api.model
@@ -476,6 +515,7 @@ class LogisticsAuditLog(models.Model):
         )
         head = cr.fetchone()
         anchor = self._purge_anchor(company)
+        _key_id, keys = audit_keys()
         count = 0
         expected_prev = None
         previous_sequence = None
@@ -485,7 +525,7 @@ class LogisticsAuditLog(models.Model):
                 """
                 SELECT id, company_id, sequence, create_date, user_id, event, backend_id,
                        backend_ref, message_id, message_ref, correlation_id, res_model, res_id,
-                       record_name, summary, details, prev_hash, entry_hash
+                       record_name, summary, details, prev_hash, entry_hash, hash_key_id
                   FROM logistics_audit_log
                  WHERE company_id = %s AND sequence > %s
               ORDER BY sequence
@@ -511,8 +551,16 @@ class LogisticsAuditLog(models.Model):
                     reason = self.env._(
                         "link missing: its previous hash does not match the entry before it"
                     )
+                key = keys.get(row["hash_key_id"]) if row["hash_key_id"] else None
+                if not reason and row["hash_key_id"] and key is None:
+                    reason = self.env._(
+                        "sealed with an audit key this server does not have (key id "
+                        "%(key_id)s): add that key to audit_previous_keys in the server "
+                        "configuration",
+                        key_id=row["hash_key_id"],
+                    )
                 if not reason and (
-                    entry_hash(row) != row["entry_hash"]
+                    entry_hash(row, key) != row["entry_hash"]
                     or (row["backend_id"] and row["backend_id"] != row["backend_ref"])
                     or (row["message_id"] and row["message_id"] != row["message_ref"])
                 ):

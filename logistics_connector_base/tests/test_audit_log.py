@@ -7,7 +7,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError, UserError
 from odoo.modules.registry import Registry
 from odoo.tests import HttpCase, TransactionCase, get_db_name, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import config, mute_logger
 
 from ..models.logistics_audit_log import GENESIS_HASH, entry_hash
 from .common import CommittedWorkMixin, json_rpc
@@ -37,6 +37,19 @@ class AuditCase(TransactionCase):
             company_ids=[(6, 0, cls.company_a.ids)],
         )
         cls.Audit = cls.env["logistics.audit.log"]
+
+    def setUp(self):
+        super().setUp()
+        self.use_audit_keys("")  # plain SHA-256 unless a test configures a key
+
+    def use_audit_keys(self, current, previous=""):
+        """The server configuration's [logistics_connector] audit keys for this test."""
+        section = {
+            **config.misc.get("logistics_connector", {}),
+            "audit_key": current,
+            "audit_previous_keys": previous,
+        }
+        self.patch(config, "misc", {**config.misc, "logistics_connector": section})
 
     def entries(self, company):
         """The company's chain, sealed (as it is right after each commit in production)."""
@@ -116,6 +129,19 @@ class TestAuditChain(AuditCase):
         self.assertEqual(details["client_secret"], "", "an empty secret shows it is not set")
         self.assertEqual(details["note"], "rotated on request of the partner")
         self.assertTrue(self.Audit._verify_chain(self.company_a)["ok"])
+
+
+class TestAuditDetails(AuditCase):
+    def test_urls_in_details_keep_no_user_info_or_query(self):
+        entry = self.Audit.record(
+            "other",
+            "Called the partner",
+            company=self.company_a,
+            details={"url": "https://ops:pw-123@api.example/v1/orders?api_key=k-456&page=1"},
+        )
+        self.assertNotIn("pw-123", entry.details)
+        self.assertNotIn("k-456", entry.details)
+        self.assertIn("api.example/v1/orders", entry.details)
 
 
 class TestAuditAppendOnly(AuditCase):
@@ -223,6 +249,37 @@ class TestAuditVerification(AuditCase):
         self.assertEqual((result["entry_id"], result["sequence"]), (entries[3].id, 4))
         self.assertIn("link missing", result["reason"])
         self.assertEqual(result["count"], 3, "the forged entry itself looks consistent")
+
+    def test_with_an_audit_key_a_forger_without_it_cannot_reseal_an_entry(self):
+        self.use_audit_keys("first-audit-key-0123456789")
+        entries = self._five_entries()
+        self.assertTrue(self.Audit._verify_chain(self.company_a)["ok"])
+        self.assertEqual(len(set(entries.mapped("hash_key_id"))), 1)
+        self.assertNotIn("first-audit-key", entries[0].hash_key_id)
+        self.env.cr.execute("SELECT * FROM logistics_audit_log WHERE id = %s", (entries[2].id,))
+        row = self.env.cr.dictfetchone()
+        row["summary"] = "Forged"
+        self.tamper(
+            "UPDATE logistics_audit_log SET summary = %s, entry_hash = %s WHERE id = %s",
+            (row["summary"], entry_hash(row), entries[2].id),
+        )
+        result = self.Audit._verify_chain(self.company_a)
+        self.assertEqual(result["entry_id"], entries[2].id, "caught at the forged entry itself")
+        self.assertIn("content changed", result["reason"])
+
+    def test_a_rotated_audit_key_keeps_verifying_what_it_sealed(self):
+        self.use_audit_keys("old-audit-key-0123456789")
+        self._five_entries()
+        self.use_audit_keys("new-audit-key-9876543210", previous="old-audit-key-0123456789")
+        self.Audit.record("send", "After the rotation", company=self.company_a)
+        entries = self.entries(self.company_a)
+        self.assertEqual(len(set(entries.mapped("hash_key_id"))), 2)
+        result = self.Audit._verify_chain(self.company_a)
+        self.assertTrue(result["ok"], result)
+        self.use_audit_keys("new-audit-key-9876543210")
+        result = self.Audit._verify_chain(self.company_a)
+        self.assertFalse(result["ok"])
+        self.assertIn("add that key to audit_previous_keys", result["reason"])
 
     def test_verify_detects_removed_entries(self):
         entries = self._five_entries()

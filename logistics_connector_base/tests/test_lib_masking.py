@@ -8,6 +8,7 @@ from odoo.addons.logistics_connector_base.lib.masking import (
     mask_headers,
     mask_mapping,
     mask_secrets,
+    mask_urls,
 )
 
 
@@ -141,3 +142,22 @@ def test_sensitive_keys_cover_the_usual_credentials():
         "authorization",
     }
     assert expected <= SENSITIVE_KEYS
+
+
+def test_urls_lose_user_info_and_query_but_keep_where_they_point():
+    details = {
+        "url": "https://ops:s3cret@api.partner.example/v1/orders?api_key=abc&page=2#top",
+        "note": "called http://api.partner.example/ping?token=zzz then ftp://u@files.example/x",
+        "list": ["sftp://bob@sftp.example:22/outbound"],
+        "plain": "https://api.partner.example/v1/orders",
+        "count": 3,
+    }
+    masked = mask_urls(details)
+    assert masked["url"] == f"https://{MASK}@api.partner.example/v1/orders?{MASK}"
+    assert masked["note"] == (
+        f"called http://api.partner.example/ping?{MASK} then ftp://{MASK}@files.example/x"
+    )
+    assert masked["list"] == [f"sftp://{MASK}@sftp.example:22/outbound"]
+    assert masked["plain"] == "https://api.partner.example/v1/orders"
+    assert masked["count"] == 3
+    assert "s3cret" not in str(masked) and "abc" not in str(masked)
