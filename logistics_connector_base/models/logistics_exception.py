@@ -51,6 +51,8 @@ DEFAULT_SEVERITY = {
 }
 OPEN_STATES = ("new", "in_progress")
 CLOSED_STATES = ("resolved", "ignored")
+# Closed exceptions deleted per purge run (with their chatter): keeps each run short.
+EXCEPTION_PURGE_BATCH = 1000
 DEFAULT_SLA_HOURS = 24
 MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
 # What a Logistics User may write directly (form, RPC): who handles it. Everything else goes
@@ -225,6 +227,22 @@ class LogisticsException(models.Model):
              WHERE dedup_key IS NOT NULL AND state IN ('new', 'in_progress')
             """
         )
+
+    @api.model
+    def _purge_closed_older_than(self, days, batch_size=EXCEPTION_PURGE_BATCH):
+        """Delete exceptions closed more than ``days`` ago, with their chatter and activities,
+        one bounded batch per call. Returns how many were deleted."""
+        closed = self.sudo().search(
+            [
+                ("state", "in", CLOSED_STATES),
+                ("resolved_at", "<", fields.Datetime.now() - timedelta(days=days)),
+            ],
+            order="resolved_at",
+            limit=batch_size,
+        )
+        count = len(closed)
+        closed.unlink()  # mail.thread removes their messages, followers and activities
+        return count
 
     def write(self, vals):
         if not self.env.su:

@@ -13,6 +13,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import mute_logger
+from odoo.tools.sql import create_index
 
 from ..lib import canonical
 from ..lib.errors import (
@@ -24,6 +25,7 @@ from ..lib.masking import mask_mapping, mask_secrets
 from ..lib.retry import compute_backoff
 from .db_tools import autonomous_cursor, probe_unique_conflict
 from .logistics_audit_log import PURGE_BATCH
+from .logistics_exception import EXCEPTION_PURGE_BATCH
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +43,9 @@ FLOW_SELECTION = [
 ]
 OPEN_STATES = ("pending", "queued", "in_progress", "retry")
 MESSAGE_PREFIX = "LCM"
+# Messages one cron run handles; a full batch asks the cron to run again at once, so a huge
+# backlog is worked through in short transactions that commit their progress.
+CRON_BATCH = 500
 # A job waits in place for a rate-limit slot this close; a later slot postpones the job.
 RATE_LIMIT_MAX_SLEEP = 2.0
 # Which exception type a classified error opens.
@@ -215,6 +220,33 @@ class LogisticsMessage(models.Model):
             "This exchange already exists for this partner (same idempotency key).",
         )
     ]
+
+    def init(self):
+        # A business document's smart buttons look its messages up by (model, id).
+        create_index(
+            self.env.cr,
+            "logistics_message_document_idx",
+            self._table,
+            ["res_model", "res_id"],
+            where="res_id IS NOT NULL",
+        )
+        # The overdue-acknowledgement cron reads only the few messages still waiting for one.
+        create_index(
+            self.env.cr,
+            "logistics_message_ack_pending_idx",
+            self._table,
+            ["ack_due_at"],
+            where="direction = 'outbound' AND state = 'done' AND acknowledged IS NOT TRUE "
+            "AND ack_overdue_raised IS NOT TRUE AND ack_due_at IS NOT NULL",
+        )
+        # The recovery cron reads only open messages, oldest change first.
+        create_index(
+            self.env.cr,
+            "logistics_message_open_idx",
+            self._table,
+            ["write_date"],
+            where="state IN ('pending', 'queued', 'in_progress', 'retry')",
+        )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -991,12 +1023,32 @@ class LogisticsMessage(models.Model):
         real-time messages left pending, so a crash anywhere leaves a message that the next run
         picks up. A job a person cancelled in the job queue cancels its message."""
         limit = fields.Datetime.now() - timedelta(minutes=stuck_minutes)
-        candidates = self.sudo().search(
-            [
-                ("state", "in", ("pending", "queued", "in_progress", "retry")),
-                ("write_date", "<", limit),
-            ]
+        # Only messages that need something, in a bounded batch: the many that wait on
+        # purpose (a job due later, a batch run) are not read at all, so the cost per run
+        # does not grow with them, and a full batch asks the cron to run again at once.
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            SELECT m.id
+              FROM logistics_message m
+         LEFT JOIN queue_job j ON j.uuid = m.job_uuid
+             WHERE m.state IN ('pending', 'queued', 'in_progress', 'retry')
+               AND m.write_date < %(limit)s
+               AND CASE
+                   WHEN j.id IS NULL THEN NOT (m.state = 'pending' AND EXISTS (
+                       SELECT 1 FROM logistics_backend_flow f
+                        WHERE f.backend_id = m.backend_id AND f.flow = m.flow
+                          AND f.direction = m.direction AND f.mode = 'batch' AND f.active))
+                   WHEN j.state IN ('pending', 'enqueued', 'wait_dependencies') THEN FALSE
+                   WHEN j.state = 'started' THEN j.date_started < %(limit)s
+                   ELSE TRUE
+                   END
+          ORDER BY m.id
+             LIMIT %(batch)s
+            """,
+            {"limit": limit, "batch": CRON_BATCH},
         )
+        candidates = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
         jobs = {
             job.uuid: job
             for job in self.env["queue.job"]
@@ -1026,6 +1078,9 @@ class LogisticsMessage(models.Model):
             recovered |= message
         if recovered:
             _logger.info("Recovered %s stuck logistics messages", len(recovered))
+        self.env["ir.cron"]._notify_progress(
+            done=len(candidates), remaining=int(len(candidates) >= CRON_BATCH)
+        )
         return recovered
 
     @api.model
@@ -1046,6 +1101,7 @@ class LogisticsMessage(models.Model):
         payload_days = self._retention_days("logistics_connector.payload_retention_days", 90)
         message_days = self._retention_days("logistics_connector.message_retention_days", 365)
         audit_days = self._retention_days("logistics_connector.audit_retention_days", 2555)
+        exception_days = self._retention_days("logistics_connector.exception_retention_days", 365)
         now = fields.Datetime.now()
         finished = ("done", "cancelled", "duplicate")
         old_payloads = self.browse()
@@ -1057,7 +1113,8 @@ class LogisticsMessage(models.Model):
                     "|",
                     ("wire_request", "!=", False),
                     ("wire_response", "!=", False),
-                ]
+                ],
+                limit=PURGE_BATCH,
             )
             old_payloads.write({"wire_request": False, "wire_response": False})
         count = 0
@@ -1077,16 +1134,27 @@ class LogisticsMessage(models.Model):
             if message_days:
                 audit_days = max(audit_days, message_days)
             audit_purged = self.env["logistics.audit.log"]._purge_older_than(audit_days)
+        exceptions = self.env["logistics.exception"]
+        exceptions_purged = (
+            exceptions._purge_closed_older_than(exception_days) if exception_days else 0
+        )
         # A full batch means there is more: the cron runs again right away, in a new
         # transaction, instead of holding locks on a huge purge.
-        more = count >= PURGE_BATCH or audit_purged >= PURGE_BATCH
+        more = (
+            len(old_payloads) >= PURGE_BATCH
+            or count >= PURGE_BATCH
+            or audit_purged >= PURGE_BATCH
+            or exceptions_purged >= EXCEPTION_PURGE_BATCH
+        )
         self.env["ir.cron"]._notify_progress(
-            done=len(old_payloads) + count + audit_purged, remaining=int(more)
+            done=len(old_payloads) + count + audit_purged + exceptions_purged,
+            remaining=int(more),
         )
         return {
             "payloads_purged": len(old_payloads),
             "messages_deleted": count,
             "audit_entries_purged": audit_purged,
+            "exceptions_deleted": exceptions_purged,
         }
 
     @api.model
@@ -1100,7 +1168,9 @@ class LogisticsMessage(models.Model):
                 ("ack_due_at", "!=", False),
                 ("ack_due_at", "<", fields.Datetime.now()),
                 ("ack_overdue_raised", "=", False),
-            ]
+            ],
+            order="ack_due_at",
+            limit=CRON_BATCH,
         )
         overdue.write({"ack_overdue_raised": True})
         for message in overdue:
@@ -1118,6 +1188,10 @@ class LogisticsMessage(models.Model):
                 record=message._get_document(),
                 correlation_id=message.correlation_id,
             )
+        # Each batch commits with its cron run; a full one asks for another run at once.
+        self.env["ir.cron"]._notify_progress(
+            done=len(overdue), remaining=int(len(overdue) >= CRON_BATCH)
+        )
         return overdue
 
 

@@ -281,6 +281,35 @@ class TestRecoveryAndRetention(LogisticsCase):
         self.assertEqual(message.state, "done")
         self.assertEqual(message.attempts, 1)
 
+    def test_recovery_reads_only_stuck_messages_in_bounded_batches(self):
+        from ..models import logistics_message
+
+        self.patch(logistics_message, "CRON_BATCH", 1)
+        waiting = self.release()  # its job is pending: it waits on purpose
+        stuck = self.release()
+        self.env.flush_all()
+        old = fields.Datetime.now() - timedelta(hours=1)
+        self.env.cr.execute(
+            "UPDATE logistics_message SET write_date = %s WHERE id IN %s",
+            (old, (waiting.id, stuck.id)),
+        )
+        self.env.cr.execute("DELETE FROM queue_job WHERE uuid = %s", (stuck.job_uuid,))
+        self.env.invalidate_all()
+        recovered = self.env["logistics.message"]._cron_recover_stuck()
+        self.assertEqual(recovered, stuck, "the waiting message with a lower id is not in the way")
+
+    def test_the_hot_lookups_have_their_indexes(self):
+        self.env.cr.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'logistics_message'"
+        )
+        names = {row[0] for row in self.env.cr.fetchall()}
+        for index in (
+            "logistics_message_document_idx",
+            "logistics_message_ack_pending_idx",
+            "logistics_message_open_idx",
+        ):
+            self.assertIn(index, names)
+
     def test_live_messages_are_left_alone(self):
         message = self.release()
         self.assertFalse(self.env["logistics.message"]._cron_recover_stuck())
@@ -308,6 +337,31 @@ class TestRecoveryAndRetention(LogisticsCase):
         self.env.flush_all()
         self.env["logistics.message"]._cron_purge()
         self.assertFalse(message.exists())
+
+    def test_closed_exceptions_and_their_chatter_are_purged_after_their_retention(self):
+        self.sandbox.unknown_skus = {"WIDGET-1"}
+        message = self.release()
+        self.run_jobs()
+        exception = message.exception_ids
+        exception.action_ignore("Duplicate order, handled by phone")
+        open_one = self.env["logistics.exception"].raise_exception(
+            "other", "Still open", "x", backend=self.backend
+        )
+        chatter = self.env["mail.message"].search(
+            [("model", "=", "logistics.exception"), ("res_id", "=", exception.id)]
+        )
+        self.assertTrue(chatter)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_exception SET resolved_at = %s, create_date = %s",
+            (fields.Datetime.now() - timedelta(days=400),) * 2,
+        )
+        self.env.invalidate_all()
+        result = self.env["logistics.message"]._cron_purge()
+        self.assertGreaterEqual(result["exceptions_deleted"], 1)
+        self.assertFalse(exception.exists())
+        self.assertFalse(chatter.exists(), "its chatter goes with it")
+        self.assertTrue(open_one.exists(), "open work is never purged")
 
 
 class TestConnection(LogisticsCase):
