@@ -17,6 +17,7 @@
     "data": [
         "security/logistics_security.xml",
         "security/ir.model.access.csv",
+        "security/logistics_inventory_report_security.xml",
         "data/logistics_data.xml",
         "views/logistics_backend_views.xml",
         "views/logistics_message_views.xml",
@@ -29,6 +30,8 @@
         "views/logistics_audit_log_views.xml",
         "wizards/logistics_exception_resolve_views.xml",
         "views/logistics_menus.xml",
+        # After the menus: its menu item hangs under the Logistics root.
+        "views/logistics_inventory_report_views.xml",
         "views/logistics_webhook_refusal_views.xml",
     ],
     "demo": ["demo/logistics_backend_demo.xml"],

@@ -13,3 +13,5 @@ from . import logistics_exception_rule
 from . import logistics_team
 from . import ir_http
 from . import logistics_webhook_refusal
+from . import logistics_backend_fulfilment
+from . import logistics_inventory_report

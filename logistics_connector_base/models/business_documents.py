@@ -96,6 +96,14 @@ class StockPicking(models.Model):
         tracking=True,
     )
     logistics_tracking_date = fields.Datetime(string="Parcel Status Date", copy=False)
+    logistics_confirmation_ref = fields.Char(
+        string="Partner Confirmation",
+        copy=False,
+        readonly=True,
+        index="btree_not_null",
+        help="The partner's shipment, receipt or return that confirmed this transfer: the same "
+        "document received again changes nothing.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
