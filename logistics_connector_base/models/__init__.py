@@ -15,3 +15,4 @@ from . import ir_http
 from . import logistics_webhook_refusal
 from . import logistics_backend_fulfilment
 from . import logistics_inventory_report
+from . import logistics_appliers_stock
