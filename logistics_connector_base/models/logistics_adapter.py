@@ -89,6 +89,12 @@ class LogisticsAdapter(models.AbstractModel):
             raise DocumentValidationError(f"body is not valid JSON ({error})") from None
         return [{"flow": "webhook", "raw": body, "event_id": event_id}]
 
+    @api.model
+    def _file_flow(self, backend, name, data, default_flow):
+        """The flow an inbound file feeds (e.g. by its name, or the X12 set it carries).
+        Default: the flow that polled the folder."""
+        return default_flow
+
     # ---- administration ----------------------------------------------------------------------
     @api.model
     def _test_connection(self, backend):

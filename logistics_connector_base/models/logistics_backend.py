@@ -5,6 +5,7 @@ import posixpath
 import re
 import secrets
 import threading
+import time
 from datetime import timedelta
 
 from odoo import api, fields, models
@@ -13,7 +14,8 @@ from odoo.tools import config as odoo_config
 
 from ..lib import webhook_signature
 from ..lib.destinations import check_destination
-from ..lib.errors import ConfigurationError, LogisticsError
+from ..lib.errors import ConfigurationError, DocumentValidationError, LogisticsError
+from ..lib.masking import mask_secrets
 from ..lib.transports.rest import RestTransport
 from ..lib.transports.sftp import SftpTransport, file_fingerprint
 from .db_tools import autonomous_cursor
@@ -224,6 +226,18 @@ class LogisticsBackend(models.Model):
         help="After a rotation, deliveries signed with the previous secret are accepted this long.",
     )
     webhook_max_body_kb = fields.Integer(string="Webhook Body Limit (KB)", default=1024)
+    # SFTP intake
+    sftp_settle_seconds = fields.Float(
+        string="File Settle Time (s)",
+        default=2.0,
+        help="The inbound folder is listed twice this far apart; a file whose size or time "
+        "changed in between is still being written and is taken at the next poll.",
+    )
+    sftp_max_file_kb = fields.Integer(
+        string="File Size Limit (KB)",
+        default=51200,
+        help="Larger inbound files stay on the server, with an exception; 0 = no limit.",
+    )
     # Health
     last_success_at = fields.Datetime(readonly=True, copy=False)
     last_failure_at = fields.Datetime(readonly=True, copy=False)
@@ -389,6 +403,9 @@ class LogisticsBackend(models.Model):
         ]
         return [value for value in values if value]
 
+    def _masked_text(self, text):
+        return mask_secrets(text, self._secret_values()) if text else text
+
     def _rest_transport(self):
         """The partner's REST transport, kept per worker thread while the partner's
         configuration is unchanged: its HTTP connections and OAuth2 token are reused."""
@@ -486,54 +503,158 @@ class LogisticsBackend(models.Model):
         Each file becomes an inbound message, stored raw and committed in a transaction of its
         own, and only then is the file moved to the archive folder: a crash in between leaves
         the file in place, and the next poll finds its message (the idempotency key - name,
-        size and SHA-256 - is the ledger of processed files) and just archives it. A new file
-        under an old name has another hash: it is new. Returns counts."""
+        size and SHA-256 - is the partner's ledger of processed files, whichever flow polls)
+        and just archives it. A new file under an old name has another hash: it is new.
+
+        The folder is listed twice, ``sftp_settle_seconds`` apart: a file whose size or time
+        changed in between is still being written and waits for the next poll. Files over
+        ``sftp_max_file_kb`` wait too, with an exception. One bad file (unreadable, a name
+        that is not UTF-8, a move that fails) gets an exception and never blocks the others.
+        Only one poll of a partner runs at a time. Returns counts."""
         self.ensure_one()
-        endpoint = self._get_endpoint()
-        inbound = endpoint.get("sftp_inbound_folder") or "outbound"
-        archive = endpoint.get("sftp_archive_folder") or "archive"
-        error_folder = endpoint.get("sftp_error_folder") or "error"
-        counts = {"received": 0, "already_received": 0, "refused": 0}
-        with self._sftp_transport() as sftp:
-            sftp.ensure_folder(archive)
-            for name, _size, _mtime in sftp.list_files(inbound)[:limit]:
-                path = posixpath.join(inbound, name)
-                data = sftp.read(path)
-                if not data:
-                    # Nothing to store: the work item is committed first, then the file is set
-                    # aside where the partner can see it was refused.
-                    sftp.ensure_folder(error_folder)
-                    with autonomous_cursor(self.env) as cr:
-                        backend = self.with_env(self.env(cr=cr))
-                        backend.env["logistics.exception"].raise_exception(
-                            "validation_error",
-                            self.env._("%(partner)s sent an empty file", partner=self.name),
-                            self.env._(
-                                "The file %(name)s was empty; it is moved to the folder "
-                                "%(where)s on the partner's server. Ask the partner to send it "
-                                "again.",
-                                name=name,
-                                where=error_folder,
-                            ),
-                            backend=backend,
-                        )
-                    sftp.move(path, error_folder)
-                    counts["refused"] += 1
-                    continue
-                fingerprint = file_fingerprint(name, data)
-                with autonomous_cursor(self.env) as cr:
-                    env = self.env(cr=cr)
-                    _message, created = env["logistics.message"]._create_inbound(
-                        self.with_env(env),
-                        flow,
-                        data,
-                        headers={"filename": name, "size": fingerprint["size"]},
-                        event_id=f"{name}:{fingerprint['size']}:{fingerprint['sha256']}",
-                        filename=name,
-                    )
-                counts["received" if created else "already_received"] += 1
-                sftp.move(path, archive)
+        counts = {
+            "received": 0,
+            "already_received": 0,
+            "refused": 0,
+            "waiting": 0,
+            "too_large": 0,
+            "failed": 0,
+        }
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_lock(hashtext('logistics_sftp_poll'), %s)", (self.id,)
+        )
+        if not self.env.cr.fetchone()[0]:
+            return counts  # another worker polls this partner right now
+        try:
+            self._sftp_poll_locked(flow, limit, counts)
+        finally:
+            self.env.cr.execute(
+                "SELECT pg_advisory_unlock(hashtext('logistics_sftp_poll'), %s)", (self.id,)
+            )
         return counts
+
+    def _sftp_poll_locked(self, flow, limit, counts):
+        endpoint = self._get_endpoint()
+        folders = {
+            "inbound": endpoint.get("sftp_inbound_folder") or "outbound",
+            "archive": endpoint.get("sftp_archive_folder") or "archive",
+            "error": endpoint.get("sftp_error_folder") or "error",
+        }
+        max_bytes = max(self.sftp_max_file_kb or 0, 0) * 1024
+        with self._sftp_transport() as sftp:
+            sftp.ensure_folder(folders["archive"])
+            first = {
+                name: (size, mtime) for name, size, mtime in sftp.list_files(folders["inbound"])
+            }
+            if self.sftp_settle_seconds > 0:
+                time.sleep(self.sftp_settle_seconds)
+            for name, size, mtime in sftp.list_files(folders["inbound"])[:limit]:
+                if first.get(name) != (size, mtime):
+                    counts["waiting"] += 1  # still being written: the next poll takes it
+                    continue
+                try:
+                    outcome = self._sftp_take_file(sftp, folders, flow, name, size, max_bytes)
+                except Exception as error:  # one bad file never stops the others
+                    _logger.warning("SFTP file %r of %s failed: %s", name, self.name, error)
+                    self._sftp_file_problem(name, folders, error)
+                    outcome = "failed"
+                counts[outcome] += 1
+
+    def _sftp_take_file(self, sftp, folders, flow, name, size, max_bytes):
+        """Store one file and archive it; returns what happened to it."""
+        path = posixpath.join(
+            folders["inbound"].encode() if isinstance(name, bytes) else folders["inbound"], name
+        )
+        if isinstance(name, bytes):
+            # Not UTF-8: it cannot be named in Odoo or in a reply. Set aside, with a work item.
+            sftp.ensure_folder(folders["error"])
+            sftp.move(path, folders["error"])
+            self._sftp_file_problem(
+                name,
+                folders,
+                ConfigurationError(
+                    self.env._(
+                        "Its name is not valid UTF-8 text: it was moved to the error folder."
+                    )
+                ),
+                moved=True,
+            )
+            return "refused"
+        if max_bytes and size > max_bytes:
+            self._sftp_file_problem(
+                name,
+                folders,
+                ConfigurationError(
+                    self.env._(
+                        "It is %(size)s bytes, more than the %(limit)s accepted for this partner: "
+                        "it stays on the server. Raise the partner's file size limit to take it.",
+                        size=size,
+                        limit=max_bytes,
+                    )
+                ),
+            )
+            return "too_large"
+        data = sftp.read(path)
+        if not data:
+            # Nothing to store: the work item is committed first, then the file is set aside
+            # where the partner can see it was refused.
+            sftp.ensure_folder(folders["error"])
+            self._sftp_file_problem(
+                name,
+                folders,
+                DocumentValidationError(self.env._("The file was empty.")),
+                moved=True,
+            )
+            sftp.move(path, folders["error"])
+            return "refused"
+        fingerprint = file_fingerprint(name, data)
+        file_key = f"{name}:{fingerprint['size']}:{fingerprint['sha256']}"
+        with autonomous_cursor(self.env) as cr:
+            env = self.env(cr=cr)
+            backend = self.with_env(env)
+            messages = env["logistics.message"].sudo()
+            # The ledger is the partner's, not a flow's: a file is stored once per partner.
+            created = not messages.search_count(
+                [
+                    ("backend_id", "=", self.id),
+                    ("direction", "=", "inbound"),
+                    ("idempotency_key", "=", file_key),
+                ],
+                limit=1,
+            )
+            if created:
+                _message, created = messages._create_inbound(
+                    backend,
+                    backend._get_adapter()._file_flow(backend, name, data, flow),
+                    data,
+                    headers={"filename": name, "size": fingerprint["size"]},
+                    event_id=file_key,
+                    filename=name,
+                )
+        sftp.move(path, folders["archive"])
+        return "received" if created else "already_received"
+
+    def _sftp_file_problem(self, name, folders, error, moved=False):
+        """A work item, committed at once, for a file that could not be taken."""
+        shown = name if isinstance(name, str) else name.decode("utf-8", "replace")
+        text = getattr(error, "message", None) or f"{type(error).__name__}: {error}"
+        with autonomous_cursor(self.env) as cr:
+            backend = self.with_env(self.env(cr=cr))
+            backend.env["logistics.exception"].raise_exception(
+                "validation_error" if moved else "configuration_error",
+                self.env._(
+                    "File %(file)s from %(partner)s was not taken", file=shown, partner=self.name
+                ),
+                self.env._(
+                    "%(file)s: %(error)s\nFolder: %(folder)s on the partner's server. The "
+                    "other files are taken as usual.",
+                    file=shown,
+                    error=self._masked_text(text),
+                    folder=folders["error"] if moved else folders["inbound"],
+                ),
+                backend=backend,
+                dedup_key=f"sftp_file:{self.id}:{shown}",
+            )
 
     def _get_adapter(self):
         """The adapter model of this partner. A code without its model (an addon registered

@@ -1,9 +1,12 @@
+import logging
 from datetime import timedelta
 
 from odoo import api, fields, models
 
 from ..lib.errors import LogisticsError
 from .logistics_message import FLOW_SELECTION
+
+_logger = logging.getLogger(__name__)
 
 
 class LogisticsBackendFlow(models.Model):
@@ -69,18 +72,38 @@ class LogisticsBackendFlow(models.Model):
         )
         messages = self.env["logistics.message"].sudo()
         for flow in due:
-            if flow.direction == "inbound":
-                flow._poll_files()
-            pending = messages.search(
-                [
-                    ("backend_id", "=", flow.backend_id.id),
-                    ("flow", "=", flow.flow),
-                    ("direction", "=", flow.direction),
-                    ("state", "=", "pending"),
-                ]
-            )
-            pending._enqueue()
-            flow.last_run_at = now
+            try:
+                # One partner's failure (even a bug) never stops the other partners' runs.
+                with self.env.cr.savepoint():
+                    if flow.direction == "inbound":
+                        flow._poll_files()
+                    pending = messages.search(
+                        [
+                            ("backend_id", "=", flow.backend_id.id),
+                            ("flow", "=", flow.flow),
+                            ("direction", "=", flow.direction),
+                            ("state", "=", "pending"),
+                        ]
+                    )
+                    pending._enqueue()
+                    flow.last_run_at = now
+            except Exception as error:
+                _logger.exception("Batch run of %s %s failed", flow.backend_id.name, flow.flow)
+                self.env["logistics.exception"].raise_exception(
+                    "other",
+                    self.env._(
+                        "%(partner)s: the %(flow)s batch run failed",
+                        partner=flow.backend_id.name,
+                        flow=flow.flow,
+                    ),
+                    self.env._(
+                        "Unexpected error (%(kind)s): %(error)s. The other partners' runs went "
+                        "on; this one is tried again at its next run. Report it if it repeats.",
+                        kind=type(error).__name__,
+                        error=flow.backend_id._masked_text(str(error))[:300],
+                    ),
+                    backend=flow.backend_id,
+                )
         return due
 
     def _poll_files(self):

@@ -1,4 +1,7 @@
+import os
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from tests.sandboxes.sftp_server import SftpServer
@@ -26,6 +29,7 @@ class TestSftpPoll(LogisticsCase):
                 "sftp_host_key": cls.server.host_key_line,
             }
         )
+        cls.backend.sftp_settle_seconds = 0  # files here are written before the poll
 
     def setUp(self):
         super().setUp()
@@ -40,6 +44,12 @@ class TestSftpPoll(LogisticsCase):
             }
         )
 
+    def taken(self, counts):
+        return {key: counts[key] for key in ("received", "already_received", "refused")}
+
+    def exceptions(self):
+        return self.env["logistics.exception"].search([("backend_id", "=", self.backend.id)])
+
     def drop(self, name, content):
         (self.root / "outbound" / name).write_bytes(content)
 
@@ -52,7 +62,7 @@ class TestSftpPoll(LogisticsCase):
         self.drop("945_0001.edi", b"ISA*00*first file~")
         self.drop("945_0002.edi", b"ISA*00*second file~")
         counts = self.backend._sftp_poll()
-        self.assertEqual(counts, {"received": 2, "already_received": 0, "refused": 0})
+        self.assertEqual(self.taken(counts), {"received": 2, "already_received": 0, "refused": 0})
         messages = self.inbound()
         self.assertEqual(messages.mapped("external_id"), ["945_0001.edi", "945_0002.edi"])
         self.assertEqual(messages[0]._raw_payload(), b"ISA*00*first file~")
@@ -66,7 +76,7 @@ class TestSftpPoll(LogisticsCase):
         # The worker died after storing the message but before archiving: the file is back.
         self.drop("945_0003.edi", b"ISA*00*third~")
         counts = self.backend._sftp_poll()
-        self.assertEqual(counts, {"received": 0, "already_received": 1, "refused": 0})
+        self.assertEqual(self.taken(counts), {"received": 0, "already_received": 1, "refused": 0})
         self.assertEqual(len(self.inbound()), 1)
         self.assertFalse(list((self.root / "outbound").iterdir()))
 
@@ -118,3 +128,55 @@ class TestSftpPoll(LogisticsCase):
         self.assertTrue((self.root / "error" / "empty.edi").exists())
         exception = self.env["logistics.exception"].search([("backend_id", "=", self.backend.id)])
         self.assertIn("empty.edi", exception.description)
+
+    def test_a_file_is_stored_once_per_partner_whichever_flow_polls(self):
+        self.drop("945_0009.edi", b"ISA*00*ninth~")
+        self.backend._sftp_poll(flow="file")
+        # The worker died between the commit and the move; another flow polls the folder.
+        self.drop("945_0009.edi", b"ISA*00*ninth~")
+        counts = self.backend._sftp_poll(flow="shipment")
+        self.assertEqual(counts["already_received"], 1)
+        messages = self.env["logistics.message"].search(
+            [("backend_id", "=", self.backend.id), ("direction", "=", "inbound")]
+        )
+        self.assertEqual(len(messages), 1)
+
+    def test_a_name_that_is_not_utf8_is_set_aside_and_the_others_are_taken(self):
+        bad = os.path.join(os.fsencode(self.root / "outbound"), b"bad\xff.edi")
+        with open(bad, "wb") as handle:
+            handle.write(b"ISA*00*bad name~")
+        self.drop("good.edi", b"ISA*00*good~")
+        counts = self.backend._sftp_poll()
+        self.assertEqual((counts["received"], counts["refused"]), (1, 1))
+        self.assertEqual(self.inbound().mapped("external_id"), ["good.edi"])
+        self.assertTrue(
+            os.path.exists(os.path.join(os.fsencode(self.root / "error"), b"bad\xff.edi"))
+        )
+        self.assertIn("not valid UTF-8", self.exceptions().description)
+
+    def test_a_file_over_the_size_limit_stays_with_an_exception(self):
+        self.backend.sftp_max_file_kb = 1
+        self.drop("huge.edi", b"x" * 2048)
+        self.drop("small.edi", b"ISA*00*small~")
+        counts = self.backend._sftp_poll()
+        self.assertEqual((counts["received"], counts["too_large"]), (1, 1))
+        self.assertTrue((self.root / "outbound" / "huge.edi").exists(), "nothing is lost")
+        self.assertIn("more than the 1024 accepted", self.exceptions().description)
+
+    def test_a_file_still_being_written_waits_for_the_next_poll(self):
+        self.backend.sftp_settle_seconds = 1.0
+        self.drop("growing.edi", b"ISA*00*first half")
+
+        def keep_writing():
+            time.sleep(0.3)
+            with open(self.root / "outbound" / "growing.edi", "ab") as handle:
+                handle.write(b" and the second half~")
+
+        writer = threading.Thread(target=keep_writing)
+        writer.start()
+        counts = self.backend._sftp_poll()
+        writer.join()
+        self.assertEqual((counts["waiting"], counts["received"]), (1, 0))
+        self.backend.sftp_settle_seconds = 0
+        self.assertEqual(self.backend._sftp_poll()["received"], 1)
+        self.assertEqual(self.inbound()._raw_payload(), b"ISA*00*first half and the second half~")

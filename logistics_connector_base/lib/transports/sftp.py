@@ -11,6 +11,7 @@ import stat
 from datetime import datetime, timezone
 
 import paramiko
+from paramiko.sftp import CMD_CLOSE, CMD_OPENDIR, CMD_READDIR
 
 from ..errors import BusinessError, ConfigurationError, TransientError
 
@@ -219,25 +220,55 @@ class SftpTransport:
         """Regular files of ``folder`` as (name, size, mtime) tuples, oldest first.
 
         Hidden names and partial uploads (``.part``, ``.filepart``, ``.tmp``) are skipped:
-        they may still be being written.
+        they may still be being written. A name that is not UTF-8 comes as bytes (paramiko's
+        own listing fails on the whole folder for one such name); bytes paths work for
+        ``move``.
         """
         try:
-            entries = self.sftp.listdir_attr(folder)
+            entries = self._listdir_raw(folder)
         except FileNotFoundError:
             raise ConfigurationError(
                 f"The folder {folder!r} does not exist on the SFTP server {self.where}."
             ) from None
         except (OSError, EOFError, paramiko.SSHException) as exc:
             raise self._error(exc, "list", folder) from None
-        files = [
-            (entry.filename, entry.st_size or 0, entry.st_mtime or 0)
-            for entry in entries
-            if entry.st_mode is not None
-            and stat.S_ISREG(entry.st_mode)
-            and not entry.filename.startswith(".")
-            and not entry.filename.endswith(PARTIAL_SUFFIXES)
-        ]
-        return sorted(files, key=lambda item: (item[2], item[0]))
+        files = []
+        for raw_name, attributes in entries:
+            try:
+                name = raw_name.decode("utf-8")
+            except UnicodeDecodeError:
+                name = raw_name
+            text = name if isinstance(name, str) else name.decode("utf-8", "replace")
+            if (
+                attributes.st_mode is not None
+                and stat.S_ISREG(attributes.st_mode)
+                and not text.startswith(".")
+                and not text.endswith(PARTIAL_SUFFIXES)
+            ):
+                files.append((name, attributes.st_size or 0, attributes.st_mtime or 0))
+        return sorted(files, key=lambda item: (item[2], str(item[0])))
+
+    def _listdir_raw(self, folder):
+        """(name bytes, SFTPAttributes) of a folder's entries, names undecoded."""
+        sftp = self.sftp
+        _kind, message = sftp._request(CMD_OPENDIR, folder)
+        handle = message.get_binary()
+        entries = []
+        try:
+            while True:
+                try:
+                    _kind, message = sftp._request(CMD_READDIR, handle)
+                except EOFError:
+                    break  # SSH_FX_EOF: the folder has no more entries
+                for _index in range(message.get_int()):
+                    raw_name = message.get_string()
+                    long_name = message.get_string()
+                    entries.append(
+                        (raw_name, paramiko.SFTPAttributes._from_msg(message, raw_name, long_name))
+                    )
+        finally:
+            sftp._request(CMD_CLOSE, handle)
+        return entries
 
     # not an Odoo model: pylint-odoo mistakes read() for an ORM override
     def read(self, path):  # pylint: disable=method-required-super
@@ -300,19 +331,24 @@ class SftpTransport:
     def move(self, src, dst_folder):
         """Move ``src`` into ``dst_folder`` (archive, error), keeping its name, or adding a
         UTC timestamp suffix (then a counter) when that name is taken. Returns the new path.
+        ``src`` may be bytes (a name that is not UTF-8): the path is then bytes too.
         """
+        if isinstance(src, bytes) and isinstance(dst_folder, str):
+            dst_folder = dst_folder.encode()
         name = posixpath.basename(src)
         target = posixpath.join(dst_folder, name)
+        as_path = (lambda text: text.encode()) if isinstance(src, bytes) else (lambda text: text)
         try:
             if self.exists(target):
-                stem, dot, ext = name.rpartition(".")
+                stem, dot, ext = name.rpartition(as_path("."))
                 if not dot or not stem:
-                    stem, ext = name, ""
+                    stem, ext = name, as_path("")
                 stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
                 counter = 0
                 while self.exists(target):
-                    suffix = stamp if not counter else f"{stamp}-{counter}"
-                    new_name = f"{stem}.{suffix}" + (f".{ext}" if ext else "")
+                    suffix = as_path(stamp if not counter else f"{stamp}-{counter}")
+                    dot = as_path(".")
+                    new_name = stem + dot + suffix + (dot + ext if ext else as_path(""))
                     target = posixpath.join(dst_folder, new_name)
                     counter += 1
             # plain rename: never replaces an existing file
