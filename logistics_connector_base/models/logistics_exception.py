@@ -23,6 +23,7 @@ EXCEPTION_TYPES = [
     ("mapping_missing", "Missing Mapping"),
     ("validation_error", "Validation Error"),
     ("partner_rejected", "Rejected by Partner"),
+    ("document_not_applied", "Partner Document Not Applied"),
     ("inventory_mismatch", "Inventory Mismatch"),
     ("freight_discrepancy", "Freight Discrepancy"),
     ("partner_down", "Partner Down"),

@@ -781,6 +781,9 @@ class LogisticsMessage(models.Model):
             if errors:
                 description += "\n" + "\n".join(f"- {line}" for line in errors)
             exception_type = EXCEPTION_TYPE_BY_ERROR.get(error_class, "other")
+            if exception_type == "partner_rejected" and self.direction == "inbound":
+                # Not the partner refusing us: what the partner sent cannot be applied here.
+                exception_type = "document_not_applied"
         self._audit_state(summary[:250], text)
         self.env["logistics.exception"].raise_exception(
             exception_type,

@@ -289,6 +289,7 @@ class TestWebhookIntake(LogisticsHttpCase):
         message._process()
         self.assertEqual(message.state, "failed")
         self.assertIn("No delivery order exchanged with Other carrier", message.error_message)
+        self.assertEqual(message.exception_ids.exception_type, "document_not_applied")
         self.assertFalse(picking.logistics_tracking_status, "not marked delivered by a stranger")
         # The partner it was exchanged with still moves it.
         status, text = self.sandbox.send_webhook(self.url, "t", self.tracking_event("1ZOTHER"))
