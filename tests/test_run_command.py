@@ -13,15 +13,21 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 import websocket
 
+from odoo.addons.logistics_connector_base.lib import webhook_signature
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_DB = "lc_run_smoke"
+# The demo 3PL's signing secret (logistics_connector_base/demo/logistics_backend_demo.xml).
+DEMO_WEBHOOK_SECRET = "whsec_bG9naXN0aWNzLWNvbm5lY3Rvci1kZW1vLXNlY3JldCE="
 
 
 def free_port():
@@ -172,6 +178,7 @@ class TestRunCommand(unittest.TestCase):
         )
         outcome = page.wait_console(["tour succeeded", "tour failed", "FAILED"], 120)
         self.assertEqual(outcome, "tour succeeded", "\n".join(page.console[-20:]))
+        self._same_delivery_sent_twenty_times_at_once_is_stored_once(base)
 
         os.killpg(run.pid, signal.SIGINT)
         run.wait(timeout=60)
@@ -186,6 +193,42 @@ class TestRunCommand(unittest.TestCase):
                 self.assertNotEqual(
                     probe.connect_ex(("127.0.0.1", int(port))), 0, f"a sandbox still on {port}"
                 )
+
+    def _same_delivery_sent_twenty_times_at_once_is_stored_once(self, base):
+        """A partner retrying impatiently: every copy is answered 202 or 200, never 503 (the
+        serialization failure between the copies is retried by Odoo, as it should be)."""
+        body = json.dumps(
+            {
+                "type": "tracking.updated",
+                "data": {
+                    "schema": "tracking_event/1",
+                    "tracking_number": "1ZCONCURRENT",
+                    "status": "in_transit",
+                    "occurred_at": "2026-11-20T10:00:00Z",
+                },
+            }
+        ).encode()
+        timestamp = int(time.time())
+        headers = {
+            "webhook-id": "msg_concurrent_duplicate",
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": webhook_signature.sign(
+                DEMO_WEBHOOK_SECRET, "msg_concurrent_duplicate", timestamp, body
+            ),
+            "Content-Type": "application/json",
+        }
+        barrier = threading.Barrier(20)
+
+        def deliver(_index):
+            barrier.wait(timeout=30)
+            return requests.post(
+                f"{base}/logistics/webhook/demo-3pl-webhook", data=body, headers=headers, timeout=60
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = sorted(pool.map(deliver, range(20)))
+        self.assertEqual(statuses.count(202), 1, statuses)
+        self.assertEqual(statuses.count(200), 19, statuses)
 
     def _drop_demo_database(self):
         subprocess.run(
