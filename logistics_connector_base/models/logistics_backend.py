@@ -189,6 +189,12 @@ class LogisticsBackend(models.Model):
         default=30.0,
         help="How long to wait for the partner's answer before retrying later.",
     )
+    inbound_batch_size = fields.Integer(
+        default=50,
+        help="Light inbound events (acknowledgements, tracking events) are applied up to this "
+        "many per job, each in a savepoint of its own so one bad event fails alone; 1 = one "
+        "job per event.",
+    )
     sync_deadline = fields.Float(
         string="Synchronous Deadline (s)",
         default=8.0,

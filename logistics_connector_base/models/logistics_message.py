@@ -42,6 +42,8 @@ FLOW_SELECTION = [
     ("file", "File Transfer"),
 ]
 OPEN_STATES = ("pending", "queued", "in_progress", "retry")
+# Inbound flows applied in batches (see _applied_in_batches).
+LIGHT_INBOUND_FLOWS = ("ack", "tracking_event")
 MESSAGE_PREFIX = "LCM"
 # Messages one cron run handles; a full batch asks the cron to run again at once, so a huge
 # backlog is worked through in short transactions that commit their progress.
@@ -498,6 +500,10 @@ class LogisticsMessage(models.Model):
     # Queueing
     # ------------------------------------------------------------------------------------------
     def _enqueue(self, eta=None):
+        if not eta:
+            light = self.filtered(lambda m: m._applied_in_batches())
+            light._enqueue_batches()
+            self -= light
         for message in self:
             job = message.with_delay(
                 channel=message.backend_id.channel_name,
@@ -515,6 +521,73 @@ class LogisticsMessage(models.Model):
                     "next_attempt_at": _eta_datetime(eta),
                 }
             )
+
+    def _applied_in_batches(self):
+        """Light inbound events (acknowledgements, tracking events) are local work of a few
+        milliseconds: one job per event would cost more than the event."""
+        return (
+            self.direction == "inbound"
+            and self.flow in LIGHT_INBOUND_FLOWS
+            and self.backend_id.inbound_batch_size > 1
+        )
+
+    def _enqueue_batches(self, continuation=False):
+        """Give the messages to one batch job per partner and flow: the pending one if there
+        is one (its identity key), else a new one (always a new one to continue a batch)."""
+        now = fields.Datetime.now()
+        for (backend, flow), messages in self.grouped(lambda m: (m.backend_id, m.flow)).items():
+            job = (
+                self.browse()
+                .with_delay(
+                    channel=backend.channel_name,
+                    description=f"{backend.name}: apply {flow} events",
+                    identity_key=None if continuation else f"logistics.batch:{backend.id}:{flow}",
+                    max_retries=0,
+                )
+                ._process_batch(backend.id, flow)
+            )
+            messages.write(
+                {
+                    "state": "queued",
+                    "job_uuid": job.uuid,
+                    "queued_at": now,
+                    "next_attempt_at": False,
+                }
+            )
+
+    @api.model
+    def _process_batch(self, backend_id, flow):
+        """The batch job: up to the partner's batch size of the messages given to this job,
+        each attempt in a savepoint of its own (_process), so one bad event fails alone;
+        what is left is handed to a new batch job."""
+        job_uuid = self.env.context.get("job_uuid")
+        backend = self.env["logistics.backend"].browse(backend_id)
+        domain = [
+            ("backend_id", "=", backend_id),
+            ("flow", "=", flow),
+            ("direction", "=", "inbound"),
+            ("state", "=", "queued"),
+            ("job_uuid", "=", job_uuid),
+        ]
+        size = max(backend.inbound_batch_size, 1)
+        messages = self.sudo().search(domain, order="id", limit=size + 1)
+        outcomes = {}
+        for message in messages[:size]:
+            try:
+                with self.env.cr.savepoint():
+                    outcome = message._process()
+            except psycopg2.OperationalError as error:
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    raise
+                # Someone holds this one: it gets a job of its own, a moment later.
+                message._enqueue(eta=5)
+                outcome = "locked: re-queued alone"
+            state = outcome.split(":")[0]
+            outcomes[state] = outcomes.get(state, 0) + 1
+        if len(messages) > size:
+            # Those processed left the domain (done, failed, or re-queued alone for a retry).
+            self.sudo().search(domain, order="id")._enqueue_batches(continuation=True)
+        return ", ".join(f"{count} {state}" for state, count in sorted(outcomes.items()))
 
     def _process(self):
         """The job: one attempt at one message. It never raises for a failed exchange: the

@@ -340,3 +340,36 @@ class TestWebhookIntake(LogisticsHttpCase):
         # the JSON adapter says what it expected instead of blaming the signature.
         self.assertEqual(response.status_code, 400, response.text)
         self.assertIn("not valid JSON", response.json()["detail"])
+
+    def test_light_events_are_applied_in_batches_and_a_bad_one_fails_alone(self):
+        pickings = [self.shipped_picking(f"1ZBATCH{index}") for index in range(3)]
+        self.env.flush_all()
+        events = [self.tracking_event(f"1ZBATCH{index}") for index in range(3)]
+        events.insert(1, self.tracking_event("1ZNOBODY"))  # no such delivery
+        for index, event in enumerate(events):
+            status, text = self.sandbox.send_webhook(self.url, "t", event, msg_id=f"b{index}")
+            self.assertEqual(status, 202, text)
+        messages = self.inbound()
+        self.assertEqual(len(set(messages.mapped("job_uuid"))), 1, "one job for the four")
+        batch_results = [result for result in self.run_jobs() if result[0].isdigit()]
+        self.assertEqual(batch_results, ["1 failed, 3 done"])
+        self.assertEqual([p.logistics_tracking_status for p in pickings], ["in_transit"] * 3)
+        failed = messages.filtered(lambda m: m.state == "failed")
+        self.assertIn("1ZNOBODY", failed.error_message)
+
+    def test_a_batch_larger_than_the_partners_size_continues_in_a_new_job(self):
+        self.backend.inbound_batch_size = 2
+        for index in range(3):
+            self.shipped_picking(f"1ZMORE{index}")
+            status, _text = self.sandbox.send_webhook(
+                self.url, "t", self.tracking_event(f"1ZMORE{index}"), msg_id=f"m{index}"
+            )
+            self.assertEqual(status, 202)
+        all_results = self.run_jobs()
+        batch_results = [result for result in all_results if result[0].isdigit()]
+        self.assertEqual(
+            batch_results,
+            ["2 done", "1 done"],
+            (all_results, self.inbound().mapped(lambda m: (m.state, m.job_uuid))),
+        )
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
