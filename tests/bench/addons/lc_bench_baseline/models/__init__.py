@@ -1,0 +1,1 @@
+from . import lc_bench_row
