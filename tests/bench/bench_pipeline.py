@@ -3,10 +3,14 @@ measured in the same run on the same machine.
 
 - outbound: N order releases written as messages (outbox), then their queue_job jobs performed
   one by one against the loopback partner sandbox, versus N bare POSTs of the same documents
-  to the same sandbox with one requests session (the network floor), and versus N no-op
-  queue_job jobs (the job machinery floor).
+  to the same sandbox with one requests session (the network floor), N no-op queue_job jobs
+  (the job machinery floor) and N queue_job jobs that each make one bare POST of the document
+  to the same sandbox (the send floor: both floors in one job). Every job is performed as the
+  runner does, one transaction and commit each. Target: the pipeline >= 0.5x the send floor.
 - webhook intake: N signed deliveries to /logistics/webhook/<token> on a real Odoo HTTP server,
-  4 at a time, versus N requests to Odoo's bare /web/health route on the same server.
+  4 at a time, versus the same N bodies POSTed to /lc_bench/insert on the same server, a plain
+  Odoo route that inserts one row and commits (tests/bench/addons/lc_bench_baseline), and
+  versus Odoo's bare /web/health route. Target: intake >= 0.8x the insert route.
 
 Run by `scripts/bench`; nothing here asserts: it prints figures.
 """
@@ -35,6 +39,8 @@ N_WEBHOOKS = int(os.environ.get("LC_BENCH_WEBHOOKS", "400"))
 HTTP_PORT = int(os.environ.get("LC_BENCH_HTTP_PORT", "8469"))
 TOKEN = "bench-token-5f1c"
 SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci10aGUtbG9naXN0aWNzLXN1aXRl"
+SEND_FLOOR = "send floor: queue_job job doing a bare POST"
+INSERT_ROUTE = "baseline: POST /lc_bench/insert (1 row + commit)"
 
 
 def rate(count, seconds):
@@ -44,10 +50,10 @@ def rate(count, seconds):
 def report(title, rows, baseline_key):
     base = rows[baseline_key]
     print(f"\n{title}")
-    print(f"  {'scenario':<44} {'per second':>12} {'ms each':>9} {'vs baseline':>12}")
+    print(f"  {'scenario':<50} {'per second':>12} {'ms each':>9} {'vs baseline':>12}")
     for name, per_second in rows.items():
         ratio = per_second / base if base else float("nan")
-        print(f"  {name:<44} {per_second:>12.1f} {1000 / per_second:>9.2f} {ratio:>11.2f}x")
+        print(f"  {name:<50} {per_second:>12.1f} {1000 / per_second:>9.2f} {ratio:>11.2f}x")
 
 
 def document(index):
@@ -113,10 +119,30 @@ def bench_outbound(registry, sandbox):
         partner = env["res.partner"].browse(env.ref("base.partner_admin").id)
         for _ in range(N_MESSAGES):
             partner.with_delay(channel="root.bench_noop").exists()
+        cr.commit()
         start = time.perf_counter()
-        performed = perform_pending_jobs(env, "root.bench_noop")
+        performed = perform_pending_jobs(env, "root.bench_noop", commit=True)
         rows["baseline: no-op queue_job job"] = rate(performed, time.perf_counter() - start)
-        cr.rollback()
+        cr.execute("DELETE FROM queue_job WHERE channel = 'root.bench_noop'")
+        cr.commit()
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        # Send floor: a queue_job job whose whole work is one bare POST of the document to
+        # the same sandbox (lc_bench_baseline), performed like the pipeline's jobs.
+        url = f"{sandbox.base_url}/api/v1/orders"
+        for doc in [document(i) for i in range(N_MESSAGES)]:
+            env["lc.bench.row"].with_delay(channel="root.bench_floor")._bench_post(url, doc)
+        cr.commit()
+        start = time.perf_counter()
+        performed = perform_pending_jobs(env, "root.bench_floor", commit=True)
+        rows[SEND_FLOOR] = rate(performed, time.perf_counter() - start)
+        cr.execute("DELETE FROM queue_job WHERE channel = 'root.bench_floor'")
+        cr.commit()
+    # Cross-check: the two floors' per-item times added up.
+    rows["send floor as a sum (bare POST + no-op job)"] = 1 / (
+        1 / rows["baseline: bare POST to the sandbox"] + 1 / rows["baseline: no-op queue_job job"]
+    )
 
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -146,6 +172,12 @@ def bench_outbound(registry, sandbox):
         backend.active = False
     report(f"Outbound, {N_MESSAGES} order releases", rows, "baseline: bare POST to the sandbox")
     print(f"  messages done: {done}/{N_MESSAGES}")
+    pipeline = rows["pipeline: job -> adapter -> sandbox -> done"]
+    print(
+        f"  pipeline / send floor (job + bare POST): {pipeline / rows[SEND_FLOOR]:.2f}x "
+        f"(target >= 0.5x); / the floors' sum: "
+        f"{pipeline / rows['send floor as a sum (bare POST + no-op job)']:.2f}x"
+    )
     if latencies:
         median = statistics.median(latencies)
         print(f"  median creation->done latency, single worker draining after: {median:.2f} s")
@@ -159,6 +191,7 @@ def start_odoo(dbname):
             str(REPO_ROOT / ".venv" / "bin" / "odoo"),
             "-c",
             os.environ["LC_ODOO_CONF"],
+            f"--addons-path={os.environ['LC_BENCH_ADDONS_PATH']}",
             "-d",
             dbname,
             f"--db-filter=^{dbname}$",
@@ -196,9 +229,30 @@ def fire(urls_and_payloads, workers=4):
     return time.perf_counter() - start, statuses
 
 
-def bench_webhooks(registry, dbname):
+def signed_deliveries(base, path, count):
     from odoo.addons.logistics_connector_base.lib import webhook_signature
 
+    deliveries = []
+    for index in range(count):
+        body = json.dumps(
+            {
+                "type": "tracking.updated",
+                "data": {
+                    "schema": "tracking_event/1",
+                    "tracking_number": f"BENCH{index}",
+                    "status": "in_transit",
+                    "occurred_at": "2026-11-20T10:00:00Z",
+                },
+            }
+        ).encode()
+        msg_id = f"bench-{uuid.uuid4().hex}"
+        headers = webhook_signature.build_headers(SECRET, msg_id, body)
+        headers["Content-Type"] = "application/json"
+        deliveries.append((f"{base}{path}", body, headers))
+    return deliveries
+
+
+def bench_webhooks(registry, dbname):
     code = f"bench_wh_{uuid.uuid4().hex[:6]}"
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -209,30 +263,32 @@ def bench_webhooks(registry, dbname):
     process = start_odoo(dbname)
     try:
         base = f"http://127.0.0.1:{HTTP_PORT}"
-        health = [(f"{base}/web/health", b"", {})] * N_WEBHOOKS
+        webhook_path = f"/logistics/webhook/{TOKEN}-{code}"
+        # Warm-up: every worker loads its registry and routes before anything is timed.
+        fire(signed_deliveries(base, webhook_path, 20))
+        fire(signed_deliveries(base, "/lc_bench/insert", 20))
         session = requests.Session()
+        for _ in range(20):
+            session.get(f"{base}/web/health", timeout=30)
+        health = [(f"{base}/web/health", b"", {})] * N_WEBHOOKS
         start = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(lambda _: session.get(f"{base}/web/health", timeout=30), health))
         health_seconds = time.perf_counter() - start
-        deliveries = []
-        for index in range(N_WEBHOOKS):
-            body = json.dumps(
-                {
-                    "type": "tracking.updated",
-                    "data": {
-                        "schema": "tracking_event/1",
-                        "tracking_number": f"BENCH{index}",
-                        "status": "in_transit",
-                        "occurred_at": "2026-11-20T10:00:00Z",
-                    },
-                }
-            ).encode()
-            msg_id = f"bench-{uuid.uuid4().hex}"
-            headers = webhook_signature.build_headers(SECRET, msg_id, body)
-            headers["Content-Type"] = "application/json"
-            deliveries.append((f"{base}/logistics/webhook/{TOKEN}-{code}", body, headers))
-        intake_seconds, statuses = fire(deliveries)
+        # The same bodies and signed headers to both routes, in alternating halves, so that
+        # a change of load on the machine weighs on both alike.
+        deliveries = signed_deliveries(base, webhook_path, N_WEBHOOKS)
+        inserts = [(f"{base}/lc_bench/insert", body, h) for _url, body, h in deliveries]
+        half = N_WEBHOOKS // 2
+        insert_seconds = intake_seconds = 0.0
+        insert_statuses, statuses = [], []
+        for part in (slice(0, half), slice(half, N_WEBHOOKS)):
+            seconds, answers = fire(inserts[part])
+            insert_seconds += seconds
+            insert_statuses += answers
+            seconds, answers = fire(deliveries[part])
+            intake_seconds += seconds
+            statuses += answers
         duplicate_seconds, duplicate_statuses = fire(deliveries)
     finally:
         process.terminate()
@@ -241,24 +297,35 @@ def bench_webhooks(registry, dbname):
             cr.execute("DELETE FROM queue_job WHERE channel = %s", (f"root.logistics.{code}",))
             cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend_id,))
             cr.execute("UPDATE logistics_backend SET active = false WHERE id = %s", (backend_id,))
+            cr.execute("DELETE FROM lc_bench_row")
     rows = {
-        "baseline: GET /web/health (bare route)": rate(N_WEBHOOKS, health_seconds),
+        INSERT_ROUTE: rate(N_WEBHOOKS, insert_seconds),
         "webhook intake: verify + store raw + enqueue": rate(N_WEBHOOKS, intake_seconds),
         "webhook redelivery: verify + dedup (200)": rate(N_WEBHOOKS, duplicate_seconds),
+        "extra: GET /web/health (bare route, no write)": rate(N_WEBHOOKS, health_seconds),
     }
     report(
         f"Webhook intake, {N_WEBHOOKS} signed deliveries, 4 concurrent clients, 2 workers",
         rows,
-        "baseline: GET /web/health (bare route)",
+        INSERT_ROUTE,
     )
     print(
-        f"  answers: first delivery {sorted(set(statuses))}, "
-        f"redelivery {sorted(set(duplicate_statuses))}"
+        f"  answers: insert route {sorted(set(insert_statuses))}, first delivery "
+        f"{sorted(set(statuses))}, redelivery {sorted(set(duplicate_statuses))}"
     )
+    intake = rows["webhook intake: verify + store raw + enqueue"]
+    print(f"  intake / insert route: {intake / rows[INSERT_ROUTE]:.2f}x (target >= 0.8x)")
 
 
 def main():
-    odoo.tools.config.parse_config(["-c", os.environ["LC_ODOO_CONF"], "--log-level=warn"])
+    odoo.tools.config.parse_config(
+        [
+            "-c",
+            os.environ["LC_ODOO_CONF"],
+            f"--addons-path={os.environ['LC_BENCH_ADDONS_PATH']}",
+            "--log-level=warn",
+        ]
+    )
     logging.getLogger("tests.sandboxes").setLevel(logging.WARNING)
     dbname = os.environ["LC_BENCH_DB"]
     registry = Registry(dbname)
