@@ -2,7 +2,6 @@
 
 import base64
 import gzip
-import itertools
 import json
 import socket
 import threading
@@ -18,10 +17,8 @@ from odoo.addons.logistics_connector_base.lib.errors import (
     TransientError,
 )
 from odoo.addons.logistics_connector_base.lib.masking import MASK
-from odoo.addons.logistics_connector_base.lib.transports import rest
 from odoo.addons.logistics_connector_base.lib.transports.rest import (
     RestTransport,
-    TokenBucket,
     clear_token_cache,
 )
 
@@ -558,60 +555,6 @@ def test_failed_exchange_is_captured(partner):
     assert caught.value.exchange is exchange
     assert exchange["request"]["body"] == '{"a": 1}'
     assert exchange["response"]["status"] == 503
-
-
-# -- rate limit -------------------------------------------------------------------------------
-def test_token_bucket_with_an_injected_clock():
-    now = [100.0]
-    slept = []
-
-    def sleep(seconds):
-        slept.append(round(seconds, 6))
-        now[0] += seconds
-
-    bucket = TokenBucket(4, capacity=2, clock=lambda: now[0], sleep=sleep)
-    # a burst of 2, then one token every 0.25 s
-    waits = [round(bucket.acquire(), 6) for _ in range(5)]
-    assert waits == [0, 0, 0.25, 0.25, 0.25]
-    assert slept == [0.25, 0.25, 0.25]
-    now[0] += 10  # idle time refills up to the capacity only
-    assert [round(bucket.acquire(), 6) for _ in range(3)] == [0, 0, 0.25]
-    with pytest.raises(ValueError):
-        TokenBucket(0)
-
-
-def test_rate_limit_spaces_requests_at_the_server(partner):
-    transport = RestTransport(partner.url, max_requests_per_second=20)
-    for index in range(6):
-        transport.get("/echo", params={"n": str(index)})
-    hits = partner.state.hits("/echo")
-    assert [h["query"]["n"][0] for h in hits] == ["0", "1", "2", "3", "4", "5"]
-    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(hits)]
-    # 20 per second = one every 50 ms; a loose lower bound absorbs loopback jitter
-    assert all(gap >= 0.03 for gap in gaps), gaps
-
-
-def test_rate_limit_is_shared_by_threads(partner):
-    transport = RestTransport(partner.url, max_requests_per_second=25)
-
-    def work(worker):
-        for index in range(3):
-            transport.get("/echo", params={"w": str(worker), "n": str(index)})
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    hits = sorted(partner.state.hits("/echo"), key=lambda h: h["at"])
-    assert len(hits) == 12
-    gaps = [b["at"] - a["at"] for a, b in itertools.pairwise(hits)]
-    assert all(gap >= 0.02 for gap in gaps), gaps
-
-
-def test_no_rate_limit_by_default(partner):
-    assert RestTransport(partner.url).rate_limiter is None
-    assert rest.RestTransport(partner.url, max_requests_per_second=0).rate_limiter is None
 
 
 def test_oauth2_tokens_are_not_shared_between_partners_or_databases(partner):

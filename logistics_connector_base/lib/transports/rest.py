@@ -1,4 +1,7 @@
-"""REST transport over requests: authentication, error classification, rate limit, capture."""
+"""REST transport over requests: authentication, error classification, bounded reads, capture.
+
+The request-rate limit is not here: it is shared by every worker through the database
+(logistics.backend._rate_limit_slot)."""
 
 import base64
 import hashlib
@@ -48,36 +51,6 @@ def clear_token_cache():
 def _token_lock(key):
     with _token_registry_lock:
         return _token_locks.setdefault(key, threading.Lock())
-
-
-class TokenBucket:
-    """Thread-safe token bucket: at most ``rate`` acquisitions per second on average,
-    ``capacity`` of them in a burst. ``clock`` and ``sleep`` are injectable for tests."""
-
-    def __init__(self, rate, capacity=1.0, clock=time.monotonic, sleep=time.sleep):
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.rate = float(rate)
-        self.capacity = max(float(capacity), 1.0)
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = self.capacity
-        self._updated = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self):
-        """Take one token, sleeping until it is available; returns the seconds waited."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
-            self._updated = now
-            # Reserve the token now (the balance may go negative) and sleep outside the
-            # lock, so concurrent callers queue up one interval apart.
-            self._tokens -= 1.0
-            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
-        if wait > 0:
-            self._sleep(wait)
-        return wait
 
 
 class RestResponse:
@@ -268,7 +241,6 @@ class RestTransport(SessionTransport):
         timeout=(5, 30),
         verify_tls=True,
         default_headers=None,
-        max_requests_per_second=None,
         secrets=(),
         max_response_bytes=DEFAULT_MAX_RESPONSE_BYTES,
         cache_scope=None,
@@ -283,9 +255,6 @@ class RestTransport(SessionTransport):
         self.timeout = (float(timeout[0]), float(timeout[1]))
         self.verify_tls = verify_tls
         self.default_headers = dict(default_headers or {})
-        self.rate_limiter = (
-            TokenBucket(max_requests_per_second) if max_requests_per_second else None
-        )
         self._extra_secrets = [s for s in secrets or () if s]
         self.max_response_bytes = max_response_bytes
         self.cache_scope = cache_scope
@@ -494,8 +463,6 @@ class RestTransport(SessionTransport):
         return self.request("DELETE", path, **kwargs)
 
     def _send(self, method, url, json, data, params, headers, token):
-        if self.rate_limiter:
-            self.rate_limiter.acquire()
         all_headers = {**headers, **self._auth_headers(token)}
         try:
             prepared = self.session.prepare_request(
