@@ -519,6 +519,15 @@ def explain_slowest(registry, name, runner):
         f"\n  {name}: {len(log.queries)} queries, {total * 1000:.0f} ms in SQL "
         f"of {seconds * 1000:.0f} ms; slowest:"
     )
+    # Where many small queries add up: the statements that cost most in all, by their text.
+    shapes = {}
+    for delay, query, _params in log.queries:
+        shape = " ".join(str(query).split())[:110]
+        count, spent = shapes.get(shape, (0, 0.0))
+        shapes[shape] = (count + 1, spent + delay)
+    if len(shapes) > 5:
+        for shape, (count, spent) in sorted(shapes.items(), key=lambda s: -s[1][1])[:4]:
+            print(f"    {count:>6} x {spent * 1000:>7.0f} ms  {shape}")
     with registry.cursor() as cr:
         for delay, query, params in slowest:
             text = cr._obj.mogrify(query, params).decode()
