@@ -72,6 +72,7 @@ AUDIT_EVENTS = [
     ("resolve", "Resolved"),
     ("ignore", "Ignored"),
     ("assign", "Assignment"),
+    ("reopen", "Reopened"),
     ("config_change", "Configuration Change"),
     ("webhook_rejected", "Webhook Rejected"),
     ("purge", "Retention Purge"),
@@ -200,6 +201,12 @@ class LogisticsAuditLog(models.Model):
     summary = fields.Char(readonly=True, required=True, help="What happened, in one line.")
     details = fields.Text(
         readonly=True, help="Structured details (JSON). Secret-looking keys are redacted."
+    )
+    details_text = fields.Text(
+        string="What Changed",
+        compute="_compute_details_text",
+        help="The details in plain lines: 'Field: old -> new' for a configuration change, "
+        "'Label: value' otherwise, records named as people know them.",
     )
     sequence = fields.Integer(
         readonly=True,
@@ -719,6 +726,74 @@ class LogisticsAuditLog(models.Model):
     # ------------------------------------------------------------------------------------------
     # UI
     # ------------------------------------------------------------------------------------------
+    @api.depends("details", "res_model")
+    def _compute_details_text(self):
+        for entry in self:
+            entry.details_text = entry._readable_details()
+
+    def _readable_details(self):
+        """The details as lines a person reads: a configuration change as 'Label: old -> new'
+        per field, other facts as 'Label: value', records by their name."""
+        self.ensure_one()
+        if not self.details:
+            return False
+        try:
+            details = json.loads(self.details)
+        except ValueError:
+            return self.details
+        if not isinstance(details, dict):
+            return self.details
+        lines = []
+        changes = details.get("changes")
+        if isinstance(changes, list):
+            for change in changes:
+                if isinstance(change, dict):
+                    lines.append(
+                        f"{change.get('label') or change.get('field')}: "
+                        f"{change.get('old', '(empty)')} -> {change.get('new', '(empty)')}"
+                    )
+            if not changes and details.get("operation") == "unlink":
+                lines.append(self.env._("Deleted"))
+        for key, value in details.items():
+            if key in ("changes", "operation", "model") or value in (None, "", [], {}):
+                continue
+            lines.append(f"{self._detail_label(key)}: {self._detail_value(key, value)}")
+        return "\n".join(lines) or False
+
+    def _detail_label(self, key):
+        labels = {
+            "exception_id": self.env._("Exception"),
+            "exception_type": self.env._("Type"),
+            "external_id": self.env._("Partner reference"),
+            "previous_state": self.env._("Previous state"),
+            "remote_addr": self.env._("From address"),
+            "body_size": self.env._("Body size (bytes)"),
+        }
+        return labels.get(key) or key.replace("_", " ").capitalize()
+
+    def _detail_value(self, key, value):
+        if key == "exception_id" and isinstance(value, int):
+            exception = self.env["logistics.exception"].sudo().browse(value).exists()
+            return exception.display_name if exception else f"#{value}"
+        if key == "exception_type" and isinstance(value, str):
+            field = self.env["logistics.exception"]._fields["exception_type"]
+            return dict(field._description_selection(self.env)).get(value, value)
+        if key in ("state", "previous_state") and isinstance(value, str):
+            model = (
+                "logistics.exception"
+                if self.res_model == "logistics.exception"
+                else "logistics.message"
+            )
+            field = self.env[model]._fields["state"]
+            return dict(field._description_selection(self.env)).get(value, value)
+        if isinstance(value, bool):
+            return self.env._("Yes") if value else self.env._("No")
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value)
+        if isinstance(value, dict):
+            return ", ".join(f"{k}: {v}" for k, v in value.items() if v not in (None, ""))
+        return str(value)
+
     def action_open_document(self):
         self.ensure_one()
         if not self.res_model or not self.res_id or self.res_model not in self.env:

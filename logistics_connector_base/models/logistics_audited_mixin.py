@@ -194,8 +194,17 @@ def _display(record, field, value):
             return "(empty)"
     elif value is False or value is None or value == "":
         return "(empty)"
-    if field.type == "many2one":
+    if field.type in ("many2one", "reference"):
+        if not value:  # an empty recordset, not False
+            return "(empty)"
         return value.display_name or f"#{value.id}"
+    if field.type == "many2one_reference":
+        # The record by its name, not "model,id".
+        model = record[field.model_field]
+        if model in record.env:
+            target = record.env[model].browse(value).exists()
+            if target:
+                return target.display_name
     if field.type in ("one2many", "many2many"):
         names = value.mapped("display_name")
         shown = ", ".join(names[:MAX_NAMES])
