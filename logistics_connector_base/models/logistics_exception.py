@@ -5,7 +5,7 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import mute_logger, plaintext2html
+from odoo.tools import mute_logger
 
 from .db_tools import probe_unique_conflict
 
@@ -214,6 +214,20 @@ class LogisticsException(models.Model):
         help="The current user may edit the summary, type, severity, deadline and description "
         "(Logistics Managers); users reassign it and use the buttons.",
     )
+    is_assigned_to_me = fields.Boolean(
+        compute="_compute_is_assigned_to_me",
+        help="The current user is its assignee (Assign to Me has nothing to do).",
+    )
+    next_step = fields.Json(
+        readonly=True,
+        copy=False,
+        help="What a person can do about it, as the pipeline knew when it reported it, e.g. "
+        '{"action": "add_mapping", "mapping_type": "warehouse", "value": "WH", "side": "odoo"}.',
+    )
+    can_add_mapping = fields.Boolean(
+        compute="_compute_can_add_mapping",
+        help="A missing mapping whose type and value are known: Add Mapping opens it prefilled.",
+    )
 
     # ------------------------------------------------------------------------------------------
     # Database
@@ -282,6 +296,21 @@ class LogisticsException(models.Model):
             )
 
     @api.model
+    def _web_read_group(
+        self, domain, fields, groupby, limit=None, offset=0, orderby=False, lazy=True
+    ):
+        """By status, every column shows (group_expand), and an empty Resolved or Ignored
+        column is folded: the open work keeps the room."""
+        groups = super()._web_read_group(domain, fields, groupby, limit, offset, orderby, lazy)
+        first = groupby[0] if isinstance(groupby, list | tuple) and groupby else groupby
+        if first == "state":
+            for group in groups:
+                count = group.get("state_count", group.get("__count", 0))
+                if group.get("state") in CLOSED_STATES and not count:
+                    group["__fold"] = True
+        return groups
+
+    @api.model
     def _user_writable_fields(self):
         # Plus the chatter and activity fields: following, posting and planning stay open.
         mail_fields = set(self.env["mail.thread"]._fields) | set(
@@ -309,6 +338,23 @@ class LogisticsException(models.Model):
         can_edit = self.env.user.has_group(MANAGER_GROUP)
         for exception in self:
             exception.can_edit_details = can_edit
+
+    @api.depends("user_id")
+    @api.depends_context("uid")
+    def _compute_is_assigned_to_me(self):
+        for exception in self:
+            exception.is_assigned_to_me = exception.user_id == self.env.user
+
+    @api.depends("exception_type", "next_step", "backend_id")
+    def _compute_can_add_mapping(self):
+        for exception in self:
+            step = exception.next_step if isinstance(exception.next_step, dict) else {}
+            exception.can_add_mapping = bool(
+                exception.exception_type == "mapping_missing"
+                and exception.backend_id
+                and step.get("action") == "add_mapping"
+                and step.get("mapping_type")
+            )
 
     @api.depends("create_date", "resolved_at", "state")
     def _compute_age(self):
@@ -366,6 +412,7 @@ class LogisticsException(models.Model):
         severity=None,
         correlation_id=None,
         dedup_key=None,
+        next_step=None,
     ):
         """Report a problem that needs a person and return its exception.
 
@@ -375,6 +422,11 @@ class LogisticsException(models.Model):
         duplicate. A new exception is routed by the rules (team, assignee, severity, SLA) and the
         assignee gets a To-Do activity. Works for any user (exceptions are written with sudo),
         which is why it cannot be called over RPC.
+
+        ``summary`` is the short title people scan (the problem first, at most 120 characters
+        is best), ``description`` what happened and what to fix; ``next_step`` (a dict) what a
+        person can do about it in one click, e.g. ``{"action": "add_mapping", "mapping_type":
+        ..., "value": ..., "side": "odoo" or "partner"}`` (see action_add_mapping).
         """
         if exception_type not in dict(EXCEPTION_TYPES):
             raise ValueError(f"Unknown logistics exception type {exception_type!r}")
@@ -398,6 +450,7 @@ class LogisticsException(models.Model):
             "res_model": record._name if record else (message.res_model if message else False),
             "res_id": record.id if record else (message.res_id if message else False),
             "dedup_key": key,
+            "next_step": next_step or False,
         }
         existing = self._find_open(company, key)
         if existing:
@@ -464,11 +517,19 @@ class LogisticsException(models.Model):
             update["description"] = values["description"]
         if values.get("message_id"):
             update["message_id"] = values["message_id"]
+        if values.get("next_step"):
+            update["next_step"] = values["next_step"]
         if SEVERITY_RANK[values["severity"]] > SEVERITY_RANK[exception.severity]:
             update["severity"] = values["severity"]
+        same_summary = values["name"] == exception.name
         exception.write(update)
+        # The title is on the form already: the note only says what is new.
         exception.message_post(
             body=self.env._(
+                "Happened again (%(count)s times now).", count=update["occurrence_count"]
+            )
+            if same_summary
+            else self.env._(
                 "Happened again (%(count)s times now): %(summary)s",
                 count=update["occurrence_count"],
                 summary=values["name"],
@@ -541,7 +602,9 @@ class LogisticsException(models.Model):
         return self._find_open(company, values["dedup_key"])
 
     def _notify_assignee(self):
-        """To-Do activity for the assignee, due on the SLA deadline."""
+        """To-Do activity for the assignee, due on the SLA deadline. It names the exception;
+        what to fix stays in one place, the exception's description (not copied into the
+        activity, where the chatter would show it a second time)."""
         for exception in self.sudo():
             if not exception.user_id:
                 continue
@@ -552,7 +615,6 @@ class LogisticsException(models.Model):
                     exception.with_context(tz=exception.user_id.tz or "UTC"), deadline
                 ),
                 summary=self.env._("Handle: %(name)s", name=exception.name)[:250],
-                note=plaintext2html(exception.description) if exception.description else False,
                 user_id=exception.user_id.id,
             )
 
@@ -688,6 +750,79 @@ class LogisticsException(models.Model):
             {"reason": reason},
         )
         return True
+
+    def action_reopen(self):
+        """Open a resolved or ignored exception again (the problem came back, or it was closed
+        by mistake): back to New with its team and assignee, audited. The previous
+        resolution stays in the chatter (tracked fields) and the audit log."""
+        self.check_access("write")
+        closed = self.filtered(lambda e: e.state in CLOSED_STATES)
+        if not closed:
+            raise UserError(self.env._("Only resolved or ignored exceptions can be reopened."))
+        for exception in closed:
+            twin = exception.dedup_key and self._find_open(
+                exception.company_id, exception.dedup_key
+            )
+            if twin:
+                raise UserError(
+                    self.env._(
+                        "The same problem is open again as %(open)s: work on that one instead "
+                        "of reopening %(name)s.",
+                        open=twin.name,
+                        name=exception.name,
+                    )
+                )
+            previous = exception.state
+            # sudo: the status is not writable directly (see write()); access checked above.
+            exception.sudo().write(
+                {
+                    "state": "new",
+                    "resolution_reason": False,
+                    "resolved_by": False,
+                    "resolved_at": False,
+                }
+            )
+            exception._notify_assignee()
+            exception._audit(
+                "reopen",
+                lambda e, user=self.env.user: self.env._(
+                    "Exception %(name)s reopened by %(user)s", name=e.name, user=user.name
+                )[:250],
+                {"state": "new", "previous_state": previous},
+            )
+        return True
+
+    def action_add_mapping(self):
+        """The next step of a missing mapping: the mapping form, filled with the partner, the
+        type and the value that was missing; the person types the other side and saves, then
+        retries the message."""
+        self.ensure_one()
+        if not self.can_add_mapping:
+            raise UserError(
+                self.env._(
+                    "This exception does not say which mapping is missing: add it in Logistics > "
+                    "Configuration > Mappings."
+                )
+            )
+        step = self.next_step
+        value_key = (
+            "default_partner_value" if step.get("side") == "partner" else "default_odoo_value"
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Add Mapping"),
+            "res_model": "logistics.mapping",
+            "view_mode": "form",
+            "views": [
+                (self.env.ref("logistics_connector_base.logistics_mapping_view_form").id, "form")
+            ],
+            "target": "new",
+            "context": {
+                "default_backend_id": self.backend_id.id,
+                "default_mapping_type": step["mapping_type"],
+                value_key: step.get("value") or False,
+            },
+        }
 
     def _check_messages(self, action_label):
         without = self.filtered(lambda e: not e.message_id)

@@ -17,10 +17,14 @@ MAPPING_TYPES = [
 class MappingMissingError(ConfigurationError):
     """A flow needs a mapping nobody has entered yet."""
 
-    def __init__(self, message, mapping_type, value):
-        super().__init__(message, details={"mapping_type": mapping_type, "value": value})
+    def __init__(self, message, mapping_type, value, side=None):
+        super().__init__(
+            message, details={"mapping_type": mapping_type, "value": value, "side": side}
+        )
         self.mapping_type = mapping_type
         self.value = value
+        # "odoo": the Odoo value has no partner value; "partner": the other way round.
+        self.side = side
 
 
 class LogisticsMapping(models.Model):
@@ -86,4 +90,4 @@ class LogisticsMapping(models.Model):
                 value=value,
                 partner=backend.name,
             )
-        return MappingMissingError(text, mapping_type, value)
+        return MappingMissingError(text, mapping_type, value, side)

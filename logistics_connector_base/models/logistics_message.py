@@ -2,6 +2,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 import time
 import uuid
 from datetime import timedelta
@@ -26,6 +27,7 @@ from ..lib.retry import compute_backoff
 from .db_tools import autonomous_cursor, probe_unique_conflict
 from .logistics_audit_log import PURGE_BATCH
 from .logistics_exception import EXCEPTION_PURGE_BATCH
+from .logistics_mapping import MAPPING_TYPES
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ OPEN_STATES = ("pending", "queued", "in_progress", "retry")
 # Inbound flows applied in batches (see _applied_in_batches).
 LIGHT_INBOUND_FLOWS = ("ack", "tracking_event")
 MESSAGE_PREFIX = "LCM"
+# Longest exception title made from a message's error (the problem, then the message name).
+EXCEPTION_TITLE_MAX = 120
 # Messages one cron run handles; a full batch asks the cron to run again at once, so a huge
 # backlog is worked through in short transactions that commit their progress.
 CRON_BATCH = 500
@@ -207,7 +211,11 @@ class LogisticsMessage(models.Model):
     queued_at = fields.Datetime(readonly=True, copy=False)
     done_at = fields.Datetime(readonly=True, copy=False)
     latency = fields.Float(
-        string="Latency (s)", readonly=True, copy=False, help="From creation to done."
+        string="Latency (s)",
+        readonly=True,
+        copy=False,
+        aggregator="avg",
+        help="From creation to done; reports show its average.",
     )
     acknowledged = fields.Boolean(readonly=True, copy=False)
     ack_due_at = fields.Datetime(
@@ -277,7 +285,9 @@ class LogisticsMessage(models.Model):
     # Computed
     # ------------------------------------------------------------------------------------------
     def _compute_payload_texts(self):
-        for message in self:
+        # The web client reads with bin_size=True, which gives binary fields as their size
+        # ("123 bytes"): the texts are made from the content.
+        for message in self.with_context(bin_size=False):
             message.canonical_text = (
                 json.dumps(message.canonical_payload, indent=2, ensure_ascii=False)
                 if message.canonical_payload
@@ -753,7 +763,7 @@ class LogisticsMessage(models.Model):
             {
                 "canonical_payload": first if len(documents) == 1 else documents,
                 "document_schema": ", ".join(sorted({d.get("schema") for d in documents})),
-                "reference": first.get("reference") or self.reference,
+                "reference": _document_reference(first) or self.reference,
                 "correlation_id": first.get("correlation_id") or self.correlation_id,
             }
         )
@@ -860,15 +870,56 @@ class LogisticsMessage(models.Model):
         self._audit_state(summary[:250], text)
         self.env["logistics.exception"].raise_exception(
             exception_type,
-            summary[:250],
+            self._exception_title(error, text, dead),
             self._masked(description),
             backend=self.backend_id,
             message=self,
             record=self._get_document(),
             severity="high" if dead else None,
             correlation_id=self.correlation_id,
+            next_step=self._exception_next_step(error),
         )
         return f"{self.state}: {text}"
+
+    def _exception_title(self, error, text, dead):
+        """The exception's title as people scan it: the problem first, the message's name
+        last (it stays on the exception's Message field), at most EXCEPTION_TITLE_MAX
+        characters."""
+        mapping_type = getattr(error, "mapping_type", None)
+        if mapping_type and not dead:
+            label = dict(MAPPING_TYPES).get(mapping_type, mapping_type)
+            problem = self.env._(
+                "Missing %(type)s mapping for '%(value)s'",
+                type=label,
+                value=getattr(error, "value", None),
+            )
+        elif dead:
+            # The last error says what it was (an unexpected error names itself).
+            problem = self.env._(
+                "Gave up after %(attempts)s attempts: %(error)s",
+                attempts=self.attempts,
+                error=_first_sentence(text),
+            )
+        else:
+            problem = _first_sentence(text)
+        return _shorten(problem, EXCEPTION_TITLE_MAX - len(self.name) - 3) + f" ({self.name})"
+
+    def _exception_next_step(self, error):
+        """What a person can do in one click about this error, stored on its exception: a
+        missing mapping names its type, value and side (Add Mapping opens it prefilled)."""
+        mapping_type = getattr(error, "mapping_type", None)
+        if not mapping_type:
+            return None
+        value = getattr(error, "value", None)
+        side = getattr(error, "side", None) or (
+            "partner" if self.direction == "inbound" else "odoo"
+        )
+        return {
+            "action": "add_mapping",
+            "mapping_type": mapping_type,
+            "value": value if value is None else str(value),
+            "side": side,
+        }
 
     def _audit_state(self, summary, error_text=None):
         self._audit(
@@ -1061,7 +1112,10 @@ class LogisticsMessage(models.Model):
         self.ensure_one()
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Story %(correlation)s", correlation=self.correlation_id),
+            # Named by what people know (the raw correlation id is for debug mode).
+            "name": self.env._(
+                "Whole story of %(what)s", what=self.reference or self.document_name or self.name
+            ),
             "res_model": "logistics.message",
             "view_mode": "list,form",
             "domain": [("correlation_id", "=", self.correlation_id)],
@@ -1252,7 +1306,7 @@ class LogisticsMessage(models.Model):
         for message in overdue:
             self.env["logistics.exception"].raise_exception(
                 "ack_overdue",
-                self.env._("%(name)s: no acknowledgement from the partner", name=message.name),
+                self.env._("No acknowledgement from the partner (%(name)s)", name=message.name),
                 self.env._(
                     "The partner should have acknowledged %(name)s by %(due)s. Ask the partner "
                     "whether they received it, then replay it or mark this exception resolved.",
@@ -1285,6 +1339,44 @@ class LogisticsMessageAttempt(models.Model):
     finished_at = fields.Datetime()
     outcome = fields.Char()
     error_message = fields.Text()
+
+
+# Where a received document names itself when it has no "reference" (acknowledgement,
+# tracking event, freight invoice, inventory count): the list of messages shows it.
+REFERENCE_KEYS = (
+    "reference",
+    "acknowledged_reference",
+    "shipment_reference",
+    "tracking_number",
+    "invoice_number",
+    "order_reference",
+    "warehouse_code",
+)
+
+
+def _document_reference(document):
+    for key in REFERENCE_KEYS:
+        value = document.get(key) if isinstance(document, dict) else None
+        if value and isinstance(value, str | int):
+            return str(value)
+    return False
+
+
+def _first_sentence(text):
+    """The first sentence (or line) of a text, without its final period."""
+    first = re.split(r"(?<=[.!?])\s+|\n", (text or "").strip(), maxsplit=1)[0].strip()
+    return first[:-1] if first.endswith(".") and not first.endswith("..") else first
+
+
+def _shorten(text, limit):
+    """At most ``limit`` characters, cut at a word when possible."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 1)]
+    if " " in cut[len(cut) // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "…"
 
 
 def _id_from_name(value):
