@@ -9,7 +9,7 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config as odoo_config
 
 from ..lib import webhook_signature
@@ -252,8 +252,32 @@ class LogisticsBackend(models.Model):
     queued_count = fields.Integer(compute="_compute_counters")
     failed_count = fields.Integer(compute="_compute_counters")
     dead_count = fields.Integer(compute="_compute_counters")
-    open_exception_count = fields.Integer(compute="_compute_counters")
+    open_exception_count = fields.Integer(
+        string="To Handle",
+        compute="_compute_counters",
+        help="Open exceptions of this partner: the work waiting for a person.",
+    )
     oldest_open_exception_date = fields.Datetime(compute="_compute_counters")
+    connection_status = fields.Selection(
+        [
+            ("healthy", "Connection healthy"),
+            ("paused", "Paused (partner not answering)"),
+            ("probing", "Probing"),
+        ],
+        compute="_compute_connection_status",
+        help="Connection healthy: messages go out. Paused: the partner stopped answering, "
+        "messages to it wait (nothing is lost) until a probe gets through. Probing: one "
+        "message is being tried to see whether the partner is back.",
+    )
+    last_error_is_current = fields.Boolean(
+        compute="_compute_connection_status",
+        help="The last error happened after the last success: the partner may still fail.",
+    )
+    production_endpoint_missing = fields.Boolean(
+        compute="_compute_production_endpoint_missing",
+        help="The partner is switched to production but has no production endpoint: its "
+        "messages would fail until one is added.",
+    )
 
     _sql_constraints = [
         ("code_company_uniq", "unique(code)", "Another logistics partner already uses this code."),
@@ -296,13 +320,42 @@ class LogisticsBackend(models.Model):
                 else False
             )
 
+    @api.model
+    def _needs_attention_domain(self):
+        """Failed or dead messages still waiting for a person: those whose exceptions were all
+        resolved or ignored are handled (a message without any exception still counts)."""
+        return [
+            ("state", "in", ("failed", "dead")),
+            "|",
+            ("exception_ids", "=", False),
+            ("exception_ids", "any", [("state", "in", ("new", "in_progress"))]),
+        ]
+
     def _compute_counters(self):
         messages = self.env["logistics.message"].sudo()
         exceptions = self.env["logistics.exception"].sudo()
         counts = {
             (backend.id, state): count
             for backend, state, count in messages._read_group(
-                [("backend_id", "in", self.ids)], ["backend_id", "state"], ["__count"]
+                [("backend_id", "in", self.ids), ("state", "not in", ("failed", "dead"))],
+                ["backend_id", "state"],
+                ["__count"],
+            )
+        }
+        failing = {
+            (backend.id, state): count
+            for backend, state, count in messages._read_group(
+                [("backend_id", "in", self.ids), *self._needs_attention_domain()],
+                ["backend_id", "state"],
+                ["__count"],
+            )
+        }
+        failed_or_dead = {
+            backend.id: count
+            for backend, count in messages._read_group(
+                [("backend_id", "in", self.ids), ("state", "in", ("failed", "dead"))],
+                ["backend_id"],
+                ["__count"],
             )
         }
         open_exc = {
@@ -315,15 +368,72 @@ class LogisticsBackend(models.Model):
         }
         for backend in self:
             by_state = {state: n for (bid, state), n in counts.items() if bid == backend.id}
-            backend.message_count = sum(by_state.values())
+            backend.message_count = sum(by_state.values()) + failed_or_dead.get(backend.id, 0)
             backend.queued_count = sum(
                 by_state.get(s, 0) for s in ("pending", "queued", "in_progress", "retry")
             )
-            backend.failed_count = by_state.get("failed", 0)
-            backend.dead_count = by_state.get("dead", 0)
+            backend.failed_count = failing.get((backend.id, "failed"), 0)
+            backend.dead_count = failing.get((backend.id, "dead"), 0)
             backend.open_exception_count, backend.oldest_open_exception_date = open_exc.get(
                 backend.id, (0, False)
             )
+
+    @api.depends("breaker_state", "last_success_at", "last_failure_at")
+    def _compute_connection_status(self):
+        status = {"open": "paused", "half_open": "probing"}
+        for backend in self:
+            backend.connection_status = status.get(backend.breaker_state, "healthy")
+            backend.last_error_is_current = bool(
+                backend.last_failure_at
+                and (
+                    not backend.last_success_at or backend.last_failure_at > backend.last_success_at
+                )
+            )
+
+    @api.depends("environment", "code", "endpoint_ids.environment", "endpoint_ids.base_url")
+    def _compute_production_endpoint_missing(self):
+        for backend in self:
+            backend.production_endpoint_missing = (
+                backend.environment == "production" and not backend._has_production_endpoint()
+            )
+
+    def _has_production_endpoint(self):
+        """A production endpoint in the database (a URL or an SFTP host) or in the server
+        configuration."""
+        self.ensure_one()
+        endpoints = self.sudo().endpoint_ids.filtered(
+            lambda e: e.environment == "production" and (e.base_url or e.sftp_host)
+        )
+        if endpoints:
+            return True
+        return bool(self.code) and any(
+            self._config_value(name, environment="production") for name in ("base_url", "sftp_host")
+        )
+
+    @api.onchange("environment")
+    def _onchange_environment_warn_production(self):
+        if self.environment == "production" and not self._has_production_endpoint():
+            return {
+                "warning": {
+                    # Not a dialog: the form keeps saying it in a banner until it is fixed.
+                    "type": "notification",
+                    "title": self.env._("No production endpoint"),
+                    "message": self.env._(
+                        "%(name)s has no production endpoint yet: once saved, its messages "
+                        "would fail with a configuration error. Add the production endpoint "
+                        "(Endpoints & Credentials tab) before switching, or switch back to Test.",
+                        name=self.name or self.env._("This partner"),
+                    ),
+                }
+            }
+        return None
+
+    @api.model
+    def _logistics_transport_kind(self, adapter):
+        """Which endpoint settings the adapter uses: "rest" (URL and authentication), "sftp"
+        (SFTP server and folders) or "both". Partner addons extend it for their adapters; the
+        endpoint form shows the matching settings (and any that are filled anyway)."""
+        return "rest" if adapter == "generic_rest" else "both"
 
     # ------------------------------------------------------------------------------------------
     # CRUD
@@ -380,10 +490,12 @@ class LogisticsBackend(models.Model):
         values.setdefault("auth_kind", "none")
         return values
 
-    def _config_value(self, field_name):
-        """One credential from the environment or the [logistics_connector] section."""
-        key = f"{self.code}.{self.environment}.{field_name}"
-        env_key = f"LOGISTICS_{self.code}_{self.environment}_{field_name}".upper()
+    def _config_value(self, field_name, environment=None):
+        """One credential from the environment or the [logistics_connector] section (of the
+        partner's current environment unless ``environment`` is given)."""
+        environment = environment or self.environment
+        key = f"{self.code}.{environment}.{field_name}"
+        env_key = f"LOGISTICS_{self.code}_{environment}_{field_name}".upper()
         return os.environ.get(env_key) or odoo_config.misc.get("logistics_connector", {}).get(key)
 
     def _credentials_from_server_config(self):
@@ -913,7 +1025,61 @@ class LogisticsBackend(models.Model):
                     "webhook_secret": webhook_signature.generate_secret(),
                 }
             )
+        if len(self) == 1:
+            # The manager gives the new secret to the partner now: show it once, at hand.
+            return self._secret_notification(
+                self.env._("New signing secret of %(name)s", name=self.name),
+                self.env._(
+                    "%(secret)s\nGive it to the partner: the previous secret stays valid for "
+                    "%(hours)s hours.",
+                    secret=self.sudo().webhook_secret,
+                    hours=self.webhook_rotation_grace_hours,
+                ),
+            )
         return True
+
+    def action_show_webhook_secret(self):
+        """Show the signing secret to a Logistics Manager (to give it to the partner or paste
+        it into its portal); the reveal is audited."""
+        self.ensure_one()
+        if not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(self.env._("Only Logistics Managers can see signing secrets."))
+        if self._config_value("webhook_secret"):
+            return self._notify(
+                self.env._("Signing secret of %(name)s", name=self.name),
+                self.env._(
+                    "It comes from the server configuration (environment or configuration "
+                    "file): ask the server administrator."
+                ),
+                "info",
+            )
+        secret = self.sudo().webhook_secret
+        if not secret:
+            raise UserError(
+                self.env._(
+                    "%(name)s has no signing secret: use Rotate signing secret.", name=self.name
+                )
+            )
+        self.env["logistics.audit.log"].record(
+            "other",
+            self.env._(
+                "Signing secret of %(name)s shown to %(user)s",
+                name=self.name,
+                user=self.env.user.name,
+            ),
+            backend=self,
+        )
+        return self._secret_notification(
+            self.env._("Signing secret of %(name)s", name=self.name), secret
+        )
+
+    def _secret_notification(self, title, text):
+        """A notification that stays until closed (the secret is copied from it), then the
+        form shows the new state."""
+        action = self._notify(title, text, "warning")
+        action["params"]["sticky"] = True
+        action["params"]["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+        return action
 
     def _webhook_secrets(self):
         """Secrets accepted now: the current one, then the previous one until it expires."""
@@ -946,7 +1112,7 @@ class LogisticsBackend(models.Model):
         return self._action_open_related(
             "logistics.message",
             self.env._("Failed messages"),
-            [("state", "in", ("failed", "dead"))],
+            self._needs_attention_domain(),
         )
 
     def action_view_exceptions(self):
@@ -1013,6 +1179,8 @@ class LogisticsBackendEndpoint(models.Model):
     _description = "Logistics Partner Endpoint"
     _inherit = ["logistics.audited.mixin"]
     _logistics_secret_fields = SECRET_FIELDS
+    # A display toggle of the form, never saved.
+    _logistics_audit_skip_fields = ("use_sftp",)
     _rec_name = "environment"
 
     backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
@@ -1064,6 +1232,33 @@ class LogisticsBackendEndpoint(models.Model):
         default="archive", help="Where fetched files are moved once stored in Odoo."
     )
     sftp_error_folder = fields.Char(default="error", help="Where unreadable files are moved.")
+    transport_kind = fields.Selection(
+        [("rest", "REST / SOAP"), ("sftp", "SFTP"), ("both", "REST / SOAP and SFTP")],
+        compute="_compute_transport_kind",
+        help="The settings the partner's adapter uses; settings that are filled are shown "
+        "whatever the adapter.",
+    )
+    use_sftp = fields.Boolean(
+        string="Files over SFTP",
+        compute="_compute_use_sftp",
+        readonly=False,
+        help="Also exchange files with this partner over SFTP (its inbound batch flows fetch "
+        "them): shows the SFTP settings.",
+    )
+
+    @api.depends("backend_id.adapter", "base_url", "sftp_host")
+    def _compute_transport_kind(self):
+        backends = self.env["logistics.backend"]
+        for endpoint in self:
+            kind = backends._logistics_transport_kind(endpoint.backend_id.adapter)
+            if (kind == "rest" and endpoint.sftp_host) or (kind == "sftp" and endpoint.base_url):
+                kind = "both"  # never hide what is filled in
+            endpoint.transport_kind = kind
+
+    @api.depends("transport_kind")
+    def _compute_use_sftp(self):
+        for endpoint in self:
+            endpoint.use_sftp = endpoint.transport_kind != "rest"
 
     @api.constrains("environment", "base_url", "token_url")
     def _check_production_uses_tls(self):
