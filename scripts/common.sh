@@ -115,11 +115,26 @@ pg_start() {
             say "Port $taken is taken by another program: this clone's PostgreSQL moves to port $PG_PORT"
         fi
         say "Starting the private PostgreSQL on port $PG_PORT (socket in $PG_SOCKET_DIR)"
-        # Throwaway development data: durability is traded for speed.
-        as_pg_owner "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
-            -o "-p $PG_PORT -k $PG_SOCKET_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-            start >/dev/null || { tail -20 "$PG_LOG" >&2; die "PostgreSQL did not start (log: $PG_LOG)"; }
+        if ! pg_ctl_start && [ -z "${LC_PG_PORT:-}" ] && tail -5 "$PG_LOG" | grep -q "already in use"; then
+            # Another program took the port between the check and the start: move once more.
+            local taken="$PG_PORT"
+            choose_pg_port
+            remember_pg_settings
+            if [ -f "$ODOO_CONF" ]; then sed -i "s/^db_port = .*/db_port = $PG_PORT/" "$ODOO_CONF"; fi
+            say "Port $taken was taken meanwhile: starting on port $PG_PORT instead"
+            pg_ctl_start || { tail -20 "$PG_LOG" >&2; die "PostgreSQL did not start (log: $PG_LOG)"; }
+        elif ! pg_is_running; then
+            tail -20 "$PG_LOG" >&2
+            die "PostgreSQL did not start (log: $PG_LOG)"
+        fi
     fi
+}
+
+pg_ctl_start() {
+    # Throwaway development data: durability is traded for speed.
+    as_pg_owner "$PG_BIN_DIR/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 \
+        -o "-p $PG_PORT -k $PG_SOCKET_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        start >/dev/null
 }
 
 pg_stop() {
