@@ -248,7 +248,7 @@ class LogisticsBackend(models.Model):
     last_success_at = fields.Datetime(readonly=True, copy=False)
     last_failure_at = fields.Datetime(readonly=True, copy=False)
     last_error = fields.Char(readonly=True, copy=False)
-    message_count = fields.Integer(compute="_compute_counters")
+    message_count = fields.Integer(compute="_compute_message_count")
     queued_count = fields.Integer(compute="_compute_counters")
     failed_count = fields.Integer(compute="_compute_counters")
     dead_count = fields.Integer(compute="_compute_counters")
@@ -331,13 +331,28 @@ class LogisticsBackend(models.Model):
             ("exception_ids", "any", [("state", "in", ("new", "in_progress"))]),
         ]
 
+    def _compute_message_count(self):
+        """All messages, for the partner form's smart button (not the overview)."""
+        counts = dict(
+            self.env["logistics.message"]
+            .sudo()
+            ._read_group([("backend_id", "in", self.ids)], ["backend_id"], ["__count"])
+        )
+        for backend in self:
+            backend.message_count = counts.get(backend, 0)
+
     def _compute_counters(self):
         messages = self.env["logistics.message"].sudo()
         exceptions = self.env["logistics.exception"].sudo()
+        # Only the states the overview shows: read from a partial index, whatever the number
+        # of messages done over the years.
         counts = {
             (backend.id, state): count
             for backend, state, count in messages._read_group(
-                [("backend_id", "in", self.ids), ("state", "not in", ("failed", "dead"))],
+                [
+                    ("backend_id", "in", self.ids),
+                    ("state", "in", ("pending", "queued", "in_progress", "retry")),
+                ],
                 ["backend_id", "state"],
                 ["__count"],
             )
@@ -347,14 +362,6 @@ class LogisticsBackend(models.Model):
             for backend, state, count in messages._read_group(
                 [("backend_id", "in", self.ids), *self._needs_attention_domain()],
                 ["backend_id", "state"],
-                ["__count"],
-            )
-        }
-        failed_or_dead = {
-            backend.id: count
-            for backend, count in messages._read_group(
-                [("backend_id", "in", self.ids), ("state", "in", ("failed", "dead"))],
-                ["backend_id"],
                 ["__count"],
             )
         }
@@ -368,7 +375,6 @@ class LogisticsBackend(models.Model):
         }
         for backend in self:
             by_state = {state: n for (bid, state), n in counts.items() if bid == backend.id}
-            backend.message_count = sum(by_state.values()) + failed_or_dead.get(backend.id, 0)
             backend.queued_count = sum(
                 by_state.get(s, 0) for s in ("pending", "queued", "in_progress", "retry")
             )

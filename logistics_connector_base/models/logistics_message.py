@@ -143,7 +143,10 @@ class LogisticsMessage(models.Model):
         "Sent to the partner as Idempotency-Key.",
     )
     reference = fields.Char(
-        readonly=True, index=True, help="Reference of the document carried (e.g. WH/OUT/00042)."
+        readonly=True,
+        # Trigram: people search references by a part of them ("OUT/0042").
+        index="trigram",
+        help="Reference of the document carried (e.g. WH/OUT/00042).",
     )
     external_id = fields.Char(
         string="Partner Reference", readonly=True, index=True, help="The partner's id for it."
@@ -248,6 +251,14 @@ class LogisticsMessage(models.Model):
             ["ack_due_at"],
             where="direction = 'outbound' AND state = 'done' AND acknowledged IS NOT TRUE "
             "AND ack_overdue_raised IS NOT TRUE AND ack_due_at IS NOT NULL",
+        )
+        # The overview counts open and failed messages per partner from this index alone.
+        create_index(
+            self.env.cr,
+            "logistics_message_backend_attention_idx",
+            self._table,
+            ["backend_id", "state"],
+            where="state IN ('pending', 'queued', 'in_progress', 'retry', 'failed', 'dead')",
         )
         # The recovery cron reads only open messages, oldest change first.
         create_index(
@@ -1173,7 +1184,7 @@ class LogisticsMessage(models.Model):
                    WHEN j.state = 'started' THEN j.date_started < %(limit)s
                    ELSE TRUE
                    END
-          ORDER BY m.id
+          ORDER BY m.write_date
              LIMIT %(batch)s
             """,
             {"limit": limit, "batch": CRON_BATCH},
@@ -1290,18 +1301,21 @@ class LogisticsMessage(models.Model):
     @api.model
     def _cron_ack_overdue(self):
         """Outbound messages whose acknowledgement is late get an ack_overdue exception."""
-        overdue = self.sudo().search(
-            [
-                ("direction", "=", "outbound"),
-                ("state", "=", "done"),
-                ("acknowledged", "=", False),
-                ("ack_due_at", "!=", False),
-                ("ack_due_at", "<", fields.Datetime.now()),
-                ("ack_overdue_raised", "=", False),
-            ],
-            order="ack_due_at",
-            limit=CRON_BATCH,
+        self.env.flush_all()
+        # Written as the partial index logistics_message_ack_pending_idx is, so PostgreSQL
+        # uses it (the ORM's "= False" becomes "IS NULL OR = false", which it does not match).
+        self.env.cr.execute(
+            """
+            SELECT id FROM logistics_message
+             WHERE direction = 'outbound' AND state = 'done' AND acknowledged IS NOT TRUE
+               AND ack_overdue_raised IS NOT TRUE AND ack_due_at IS NOT NULL
+               AND ack_due_at < %s
+          ORDER BY ack_due_at
+             LIMIT %s
+            """,
+            (fields.Datetime.now(), CRON_BATCH),
         )
+        overdue = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
         overdue.write({"ack_overdue_raised": True})
         for message in overdue:
             self.env["logistics.exception"].raise_exception(
