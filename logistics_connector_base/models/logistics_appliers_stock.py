@@ -883,23 +883,7 @@ class LogisticsApplier(models.AbstractModel):
     def _find_released(self, message, flows, reference):
         """The latest outbound message of the message's partner, in one of ``flows``, whose
         document carries ``reference`` (ours or the partner's id) and concerns a transfer."""
-        return (
-            self.env["logistics.message"]
-            .sudo()
-            .search(
-                [
-                    ("backend_id", "=", message.backend_id.id),
-                    ("direction", "=", "outbound"),
-                    ("flow", "in", list(flows)),
-                    ("res_model", "=", "stock.picking"),
-                    "|",
-                    ("external_id", "=", reference),
-                    ("reference", "=", reference),
-                ],
-                limit=1,
-                order="id desc",
-            )
-        )
+        return self._find_outbound(message, reference, flows=flows, res_model="stock.picking")
 
     @api.model
     def _picking_of(self, message):

@@ -148,19 +148,21 @@ class LogisticsApplier(models.AbstractModel):
         return method(message, document)
 
     @api.model
-    def _find_outbound(self, message, reference):
-        """The outbound message of the same partner whose document has this reference."""
-        return self.env["logistics.message"].search(
-            [
-                ("backend_id", "=", message.backend_id.id),
-                ("direction", "=", "outbound"),
-                "|",
-                ("external_id", "=", reference),
-                ("reference", "=", reference),
-            ],
-            limit=1,
-            order="id desc",
-        )
+    def _find_outbound(self, message, reference, flows=None, res_model=None):
+        """The latest outbound message of the same partner whose document has this reference
+        (ours or the partner's id), optionally in one of ``flows`` and about a ``res_model``."""
+        domain = [
+            ("backend_id", "=", message.backend_id.id),
+            ("direction", "=", "outbound"),
+            "|",
+            ("external_id", "=", reference),
+            ("reference", "=", reference),
+        ]
+        if flows:
+            domain.append(("flow", "in", list(flows)))
+        if res_model:
+            domain.append(("res_model", "=", res_model))
+        return self.env["logistics.message"].sudo().search(domain, limit=1, order="id desc")
 
     @api.model
     def _exchanged_with_partner(self, message, model):

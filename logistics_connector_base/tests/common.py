@@ -3,7 +3,7 @@
 import json
 from datetime import timedelta
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.queue_job.job import Job
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 from odoo.tools import config
@@ -233,6 +233,23 @@ class CommittedWorkMixin:
             (company_id,),
         )
         self._saved_audit_head = (company_id, cr.fetchone())
+
+    def create_committed_partner(self, registry, values):
+        """A partner committed for real (its work is removed again after the test), with the
+        audit chain head remembered first. Returns its id."""
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company_id = env.ref("base.main_company").id
+            env["logistics.audit.log"]._seal_pending(company_id)
+            self.save_audit_head(cr, company_id)
+            backend_id = env["logistics.backend"].create(values).id
+
+        def cleanup():
+            with registry.cursor() as cr:
+                self.delete_partner_and_its_work(cr, backend_id, values["code"])
+
+        self.addCleanup(cleanup)
+        return backend_id
 
     def delete_partner_and_its_work(self, cr, backend_id, code):
         """Remove a committed test partner with its messages, jobs, exceptions and audit

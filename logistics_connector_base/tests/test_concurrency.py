@@ -20,28 +20,15 @@ class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
     def setUp(self):
         super().setUp()
         self.registry = Registry(get_db_name())
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company_id = env.ref("base.main_company").id
-            env["logistics.audit.log"]._seal_pending(company_id)
-            self.save_audit_head(cr, company_id)
-            self.backend_id = (
-                env["logistics.backend"]
-                .create(
-                    {
-                        "name": "Race partner",
-                        "code": "race_partner",
-                        "breaker_threshold": 2,
-                        "breaker_cooldown": 60,
-                    }
-                )
-                .id
-            )
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        with self.registry.cursor() as cr:
-            self.delete_partner_and_its_work(cr, self.backend_id, "race_partner")
+        self.backend_id = self.create_committed_partner(
+            self.registry,
+            {
+                "name": "Race partner",
+                "code": "race_partner",
+                "breaker_threshold": 2,
+                "breaker_cooldown": 60,
+            },
+        )
 
     def _in_worker(self, work, results, name, barrier=None):
         try:

@@ -29,39 +29,26 @@ class TestSynchronousExchange(CommittedWorkMixin, unittest.TestCase):
     def setUp(self):
         super().setUp()
         self.sandbox.reset()
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            company_id = env.ref("base.main_company").id
-            env["logistics.audit.log"]._seal_pending(company_id)
-            self.save_audit_head(cr, company_id)
-            self.backend_id = (
-                env["logistics.backend"]
-                .create(
-                    {
-                        "name": "Sync partner",
-                        "code": CODE,
-                        "max_attempts": 3,
-                        "sync_deadline": 1.0,
-                        "endpoint_ids": [
-                            (
-                                0,
-                                0,
-                                {
-                                    "base_url": self.sandbox.base_url,
-                                    "auth_kind": "bearer",
-                                    "token": PARTNER_TOKEN,
-                                },
-                            )
-                        ],
-                    }
-                )
-                .id
-            )
-        self.addCleanup(self._cleanup)
-
-    def _cleanup(self):
-        with self.registry.cursor() as cr:
-            self.delete_partner_and_its_work(cr, self.backend_id, CODE)
+        self.backend_id = self.create_committed_partner(
+            self.registry,
+            {
+                "name": "Sync partner",
+                "code": CODE,
+                "max_attempts": 3,
+                "sync_deadline": 1.0,
+                "endpoint_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "base_url": self.sandbox.base_url,
+                            "auth_kind": "bearer",
+                            "token": PARTNER_TOKEN,
+                        },
+                    )
+                ],
+            },
+        )
 
     def exchange(self, reference, roll_back=False):
         """One user request that buys something from the partner, then commits or rolls back."""
