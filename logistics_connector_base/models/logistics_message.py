@@ -235,6 +235,15 @@ class LogisticsMessage(models.Model):
     ]
 
     def init(self):
+        # Databases made before the reference index became a trigram one keep their btree
+        # index under the same name, and Odoo never replaces an existing index: drop it, and
+        # the registry's index check right after creates the trigram index.
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'logistics_message__reference_index'"
+        )
+        row = self.env.cr.fetchone()
+        if row and " gin " not in row[0].lower() and self.env.registry.has_trigram:
+            self.env.cr.execute("DROP INDEX logistics_message__reference_index")
         # A business document's smart buttons look its messages up by (model, id).
         create_index(
             self.env.cr,

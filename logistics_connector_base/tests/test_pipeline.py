@@ -307,8 +307,13 @@ class TestRecoveryAndRetention(LogisticsCase):
             "logistics_message_document_idx",
             "logistics_message_ack_pending_idx",
             "logistics_message_open_idx",
+            "logistics_message_backend_attention_idx",
         ):
             self.assertIn(index, names)
+        self.env.cr.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'logistics_message__reference_index'"
+        )
+        self.assertIn("gin_trgm_ops", self.env.cr.fetchone()[0], "references searched by a part")
 
     def test_live_messages_are_left_alone(self):
         message = self.release()
