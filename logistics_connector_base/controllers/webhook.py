@@ -55,7 +55,8 @@ class LogisticsWebhookController(http.Controller):
 
     def _receive(self, token):
         env = request.env(user=SUPERUSER_ID)
-        backend = env["logistics.backend"].search([("webhook_token", "=", token)], limit=1)
+        # Looked up once, when the body was read (ir.http._pre_dispatch).
+        backend = env["logistics.backend"].browse(request.httprequest.environ.get(BACKEND_KEY))
         if not backend:
             _logger.warning("Webhook for an unknown token refused")
             return _answer(404, "unknown webhook address")
@@ -165,6 +166,7 @@ class LogisticsWebhookController(http.Controller):
 
 
 RAW_BODY_KEY = "logistics_connector.raw_body"
+BACKEND_KEY = "logistics_connector.backend_id"
 INCOMPLETE_BODY = object()
 UNKNOWN_PARTNER_BODY_LIMIT = 1024
 
@@ -182,8 +184,11 @@ def read_raw_body(token):
     environ = httprequest.environ
     if RAW_BODY_KEY in environ:
         return  # a retried request (concurrency) reads the same body again
-    backend = request.env["logistics.backend"].sudo().search([("webhook_token", "=", token)])
-    limit = body_limit(backend[:1])
+    backend = (
+        request.env["logistics.backend"].sudo().search([("webhook_token", "=", token)], limit=1)
+    )
+    environ[BACKEND_KEY] = backend.id
+    limit = body_limit(backend)
     declared = httprequest.content_length
     body = None
     if declared is None or declared <= limit:

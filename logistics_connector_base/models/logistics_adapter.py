@@ -82,12 +82,17 @@ class LogisticsAdapter(models.AbstractModel):
         one JSON event, verified by `_verify_webhook`, stored whole on the "webhook" flow."""
         event_id = self._verify_webhook(backend, headers, body)
         try:
-            json.loads(body)
+            envelope = json.loads(body)
         except RecursionError:
             raise DocumentValidationError("body is not valid JSON (nested too deeply)") from None
         except (ValueError, UnicodeDecodeError) as error:
             raise DocumentValidationError(f"body is not valid JSON ({error})") from None
-        return [{"flow": "webhook", "raw": body, "event_id": event_id}]
+        return [{"flow": self._webhook_flow(envelope), "raw": body, "event_id": event_id}]
+
+    @api.model
+    def _webhook_flow(self, envelope):
+        """The flow a JSON webhook event feeds (parsed once, here). Default: "webhook"."""
+        return "webhook"
 
     @api.model
     def _file_flow(self, backend, name, data, default_flow):
@@ -185,15 +190,11 @@ class LogisticsAdapterGenericRest(models.AbstractModel):
         return result
 
     @api.model
-    def _webhook_deliveries(self, backend, headers, body):
+    def _webhook_flow(self, envelope):
         """A Standard Webhooks event whose ``data`` is a canonical document (or a list of
-        them), fed to the flow its schema names."""
-        deliveries = super()._webhook_deliveries(backend, headers, body)
-        documents = self._documents_of(json.loads(body))
-        flows = {self._flow_of(document) for document in documents}
-        for delivery in deliveries:
-            delivery["flow"] = flows.pop() if len(flows) == 1 else "webhook"
-        return deliveries
+        them) feeds the flow its schema names."""
+        flows = {self._flow_of(document) for document in self._documents_of(envelope)}
+        return flows.pop() if len(flows) == 1 else "webhook"
 
     @api.model
     def _flow_of(self, document):
