@@ -1,1 +1,2 @@
 from . import test_adapter_registration
+from . import test_sandbox_carrier
