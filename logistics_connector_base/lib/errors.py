@@ -79,3 +79,10 @@ class DocumentValidationError(LogisticsError):
         super().__init__(message, **kwargs)
         self.errors = list(errors or [])
         self.details.setdefault("errors", self.errors)
+
+
+class InternalError(TransientError):
+    """A bug or an unforeseen failure: retried like a transient error, so it ends dead (with an
+    exception for a person) instead of looping."""
+
+    error_class = "internal"

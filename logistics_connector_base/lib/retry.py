@@ -1,8 +1,11 @@
-"""Retry timing: exponential backoff with cap and jitter, and Retry-After parsing."""
+"""What happens after a failed attempt: retry (when, with backoff, cap and jitter, and the
+partner's Retry-After) or stop (failed or dead, and which exception a person gets). Plain
+Python, no database: the message pipeline applies the decision."""
 
 import random
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 # A partner may ask for a long pause (maintenance), but a typo or a hostile value must not
 # park a message for months: a day is the longest wait we accept from Retry-After.
@@ -68,3 +71,74 @@ def parse_retry_after(value, now=None):
     elif now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     return max((when - now).total_seconds(), 0.0)
+
+
+# Error classes (lib.errors) that are tried again until the attempt limit.
+RETRIED_ERROR_CLASSES = frozenset({"transient", "internal"})
+# Which exception type a failure that stops at once opens, by error class.
+EXCEPTION_TYPE_BY_ERROR = {
+    "internal": "other",
+    "business": "partner_rejected",
+    "configuration": "configuration_error",
+    "validation": "validation_error",
+    "mapping": "mapping_missing",
+}
+
+
+class RetryPolicy(NamedTuple):
+    """A partner's retry settings."""
+
+    max_attempts: int
+    backoff_base: float
+    backoff_cap: float
+    backoff_jitter: float
+
+
+class FailureDecision(NamedTuple):
+    """``state`` retry (again in ``delay`` seconds), failed (a person must act now) or dead
+    (retries used up); ``exception_type`` is what a stopped message opens."""
+
+    state: str
+    delay: float | None = None
+    exception_type: str | None = None
+
+    @property
+    def dead(self):
+        return self.state == "dead"
+
+
+def decide_after_failure(
+    error_class, attempts, policy, *, retry_after=None, direction="outbound", rng=random
+):
+    """The next state of a message whose attempt number ``attempts`` failed with an error of
+    ``error_class`` (``transient``, ``internal``, ``business``, ``configuration``,
+    ``validation`` or ``mapping``), under ``policy`` (a :class:`RetryPolicy`).
+
+    Transient and internal errors are retried with backoff until ``policy.max_attempts``, then
+    the message is dead: an unreachable partner is a ``service_unavailable`` exception, a bug
+    (internal) an ``other`` one. Every other class stops at once (``failed``); a refusal of
+    what a partner *sent* us (inbound) is ``document_not_applied``, not the partner refusing.
+    """
+    if error_class in RETRIED_ERROR_CLASSES:
+        if attempts >= policy.max_attempts:
+            kind = "other" if error_class == "internal" else "service_unavailable"
+            return FailureDecision("dead", exception_type=kind)
+        delay = compute_backoff(
+            attempts,
+            policy.backoff_base,
+            policy.backoff_cap,
+            policy.backoff_jitter,
+            retry_after=retry_after,
+            rng=rng,
+        )
+        return FailureDecision("retry", delay=delay)
+    return stop_decision(error_class, direction)
+
+
+def stop_decision(error_class, direction="outbound"):
+    """A message that stops at once (``failed``) and the exception type it opens."""
+    kind = EXCEPTION_TYPE_BY_ERROR.get(error_class, "other")
+    if kind == "partner_rejected" and direction == "inbound":
+        # Not the partner refusing us: what the partner sent cannot be applied here.
+        kind = "document_not_applied"
+    return FailureDecision("failed", exception_type=kind)

@@ -1,9 +1,14 @@
 from . import logistics_audited_mixin  # before the models that inherit it
 from . import logistics_document_link
 from . import logistics_backend
+from . import logistics_backend_endpoint
+from . import logistics_backend_shared_state
+from . import logistics_backend_transport
 from . import logistics_flow
 from . import logistics_mapping
 from . import logistics_message
+from . import logistics_message_attempt
+from . import logistics_retention
 from . import logistics_adapter
 from . import logistics_registry
 from . import business_documents

@@ -30,11 +30,11 @@ from odoo.modules.registry import Registry
 from odoo.tools import SQL
 from odoo.tools import config as odoo_config
 
+from ..const import AUDIT_EVENTS, AUDIT_PURGE_BATCH, MANAGER_GROUP
 from ..lib.masking import mask_mapping, mask_urls
 
 _logger = logging.getLogger(__name__)
 
-MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
 GENESIS_HASH = "0" * 64
 # Context keys: set only by record() (create) and _purge_older_than() (unlink).
 APPEND_FLAG = "_logistics_audit_append"
@@ -57,27 +57,9 @@ HASHED_FIELDS = (
     "prev_hash",
 )
 VERIFY_BATCH = 5000
-# Oldest entries removed per company by one purge call: keeps the chain head lock short.
-PURGE_BATCH = 5000
 # Safety net of the post-commit seal against any other lock wait (e.g. a chain head being
 # created by another transaction): give up quickly, the cron seals later.
 SEAL_LOCK_TIMEOUT = "5s"
-
-AUDIT_EVENTS = [
-    ("send", "Sent"),
-    ("receive", "Received"),
-    ("state_change", "State Change"),
-    ("retry", "Retry"),
-    ("replay", "Replay"),
-    ("resolve", "Resolved"),
-    ("ignore", "Ignored"),
-    ("assign", "Assignment"),
-    ("reopen", "Reopened"),
-    ("config_change", "Configuration Change"),
-    ("webhook_rejected", "Webhook Rejected"),
-    ("purge", "Retention Purge"),
-    ("other", "Other"),
-]
 
 
 def _normalise(value):
@@ -658,7 +640,7 @@ class LogisticsAuditLog(models.Model):
     # Retention
     # ------------------------------------------------------------------------------------------
     @api.model
-    def _purge_older_than(self, days, batch_size=PURGE_BATCH):
+    def _purge_older_than(self, days, batch_size=AUDIT_PURGE_BATCH):
         """Delete, per company, the oldest whole prefix of the chain older than ``days`` days,
         then append a purge entry recording the cut (last purged sequence and its hash) so the
         remaining chain still verifies. At most ``batch_size`` entries per company go per call,

@@ -2,10 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
-REMAINDER_POLICIES = [
-    ("backorder", "Keep the rest in a backorder"),
-    ("cancel", "Cancel the rest"),
-]
+from ..const import REMAINDER_POLICIES
 
 
 class LogisticsBackend(models.Model):

@@ -7,35 +7,19 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
+from ..const import (
+    DEFAULT_SLA_HOURS,
+    EXCEPTION_CLOSED_STATES,
+    EXCEPTION_OPEN_STATES,
+    EXCEPTION_PURGE_BATCH,
+    EXCEPTION_TYPES,
+    MANAGER_GROUP,
+    SEVERITIES,
+)
 from .db_tools import probe_unique_conflict
 
 _logger = logging.getLogger(__name__)
 
-EXCEPTION_TYPES = [
-    ("stockout", "Stockout"),
-    ("partial_shipment", "Partial Shipment"),
-    ("damaged_goods", "Damaged Goods"),
-    ("failed_delivery", "Failed Delivery"),
-    ("address_invalid", "Invalid Address"),
-    ("service_unavailable", "Service Unavailable"),
-    ("customs_hold", "Customs Hold"),
-    ("ack_overdue", "Acknowledgement Overdue"),
-    ("mapping_missing", "Missing Mapping"),
-    ("validation_error", "Validation Error"),
-    ("partner_rejected", "Rejected by Partner"),
-    ("document_not_applied", "Partner Document Not Applied"),
-    ("inventory_mismatch", "Inventory Mismatch"),
-    ("freight_discrepancy", "Freight Discrepancy"),
-    ("partner_down", "Partner Down"),
-    ("configuration_error", "Configuration Error"),
-    ("other", "Other"),
-]
-SEVERITIES = [
-    ("low", "Low"),
-    ("medium", "Medium"),
-    ("high", "High"),
-    ("critical", "Critical"),
-]
 SEVERITY_RANK = {code: rank for rank, (code, _label) in enumerate(SEVERITIES)}
 # Kanban highlight colours (Odoo colour indexes): green, yellow, orange, red.
 SEVERITY_COLOR = {"low": 10, "medium": 3, "high": 2, "critical": 1}
@@ -50,12 +34,6 @@ DEFAULT_SEVERITY = {
     "inventory_mismatch": "medium",
     "freight_discrepancy": "low",
 }
-OPEN_STATES = ("new", "in_progress")
-CLOSED_STATES = ("resolved", "ignored")
-# Closed exceptions deleted per purge run (with their chatter): keeps each run short.
-EXCEPTION_PURGE_BATCH = 1000
-DEFAULT_SLA_HOURS = 24
-MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
 # What a Logistics User may write directly (form, RPC): who handles it. Everything else goes
 # through the action methods, which check access and then write with sudo, or is for managers.
 USER_WRITABLE_FIELDS = frozenset({"user_id", "team_id"})
@@ -249,7 +227,7 @@ class LogisticsException(models.Model):
         one bounded batch per call. Returns how many were deleted."""
         closed = self.sudo().search(
             [
-                ("state", "in", CLOSED_STATES),
+                ("state", "in", EXCEPTION_CLOSED_STATES),
                 ("resolved_at", "<", fields.Datetime.now() - timedelta(days=days)),
             ],
             order="resolved_at",
@@ -262,7 +240,10 @@ class LogisticsException(models.Model):
     def write(self, vals):
         if not self.env.su:
             self._check_direct_write(vals)
-        if vals.get("state") in CLOSED_STATES and not (vals.get("resolution_reason") or "").strip():
+        if (
+            vals.get("state") in EXCEPTION_CLOSED_STATES
+            and not (vals.get("resolution_reason") or "").strip()
+        ):
             # Also for system code: a closed exception always tells why.
             raise UserError(
                 self.env._(
@@ -306,7 +287,7 @@ class LogisticsException(models.Model):
         if first == "state":
             for group in groups:
                 count = group.get("state_count", group.get("__count", 0))
-                if group.get("state") in CLOSED_STATES and not count:
+                if group.get("state") in EXCEPTION_CLOSED_STATES and not count:
                     group["__fold"] = True
         return groups
 
@@ -361,7 +342,7 @@ class LogisticsException(models.Model):
         now = fields.Datetime.now()
         for exception in self:
             start = exception.create_date or now
-            end = exception.resolved_at if exception.state in CLOSED_STATES else now
+            end = exception.resolved_at if exception.state in EXCEPTION_CLOSED_STATES else now
             hours = max(((end or now) - start).total_seconds() / 3600.0, 0.0)
             exception.age_hours = hours
             exception.age_display = _human_duration(self.env, hours)
@@ -371,7 +352,7 @@ class LogisticsException(models.Model):
         now = fields.Datetime.now()
         for exception in self:
             exception.is_overdue = bool(
-                exception.state in OPEN_STATES
+                exception.state in EXCEPTION_OPEN_STATES
                 and exception.sla_deadline
                 and exception.sla_deadline < now
             )
@@ -381,7 +362,7 @@ class LogisticsException(models.Model):
             raise UserError(self.env._("Search overdue exceptions with 'is set' or 'is not set'."))
         now = fields.Datetime.now()
         overdue = [
-            ("state", "in", OPEN_STATES),
+            ("state", "in", EXCEPTION_OPEN_STATES),
             ("sla_deadline", "!=", False),
             ("sla_deadline", "<", now),
         ]
@@ -390,7 +371,7 @@ class LogisticsException(models.Model):
         return [
             "|",
             "|",
-            ("state", "not in", OPEN_STATES),
+            ("state", "not in", EXCEPTION_OPEN_STATES),
             ("sla_deadline", "=", False),
             ("sla_deadline", ">=", now),
         ]
@@ -499,7 +480,7 @@ class LogisticsException(models.Model):
                 [
                     ("company_id", "=", company.id),
                     ("dedup_key", "=", key),
-                    ("state", "in", OPEN_STATES),
+                    ("state", "in", EXCEPTION_OPEN_STATES),
                 ],
                 limit=1,
             )
@@ -622,7 +603,7 @@ class LogisticsException(models.Model):
     # Actions
     # ------------------------------------------------------------------------------------------
     def _check_open(self, action_label):
-        closed = self.filtered(lambda e: e.state not in OPEN_STATES)
+        closed = self.filtered(lambda e: e.state not in EXCEPTION_OPEN_STATES)
         if closed and closed == self:
             raise UserError(
                 self.env._(
@@ -756,7 +737,7 @@ class LogisticsException(models.Model):
         by mistake): back to New with its team and assignee, audited. The previous
         resolution stays in the chatter (tracked fields) and the audit log."""
         self.check_access("write")
-        closed = self.filtered(lambda e: e.state in CLOSED_STATES)
+        closed = self.filtered(lambda e: e.state in EXCEPTION_CLOSED_STATES)
         if not closed:
             raise UserError(self.env._("Only resolved or ignored exceptions can be reopened."))
         for exception in closed:
@@ -897,7 +878,7 @@ class LogisticsException(models.Model):
     def _resolve_for_messages(self, messages, reason):
         """Close the open exceptions of ``messages`` (e.g. once a retry succeeded)."""
         exceptions = self.sudo().search(
-            [("message_id", "in", messages.ids), ("state", "in", OPEN_STATES)]
+            [("message_id", "in", messages.ids), ("state", "in", EXCEPTION_OPEN_STATES)]
         )
         if exceptions:
             exceptions._close("resolved", reason)

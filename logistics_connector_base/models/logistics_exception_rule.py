@@ -1,9 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .logistics_exception import EXCEPTION_TYPES, SEVERITIES
-
-DEFAULT_SLA_HOURS = 24
+from ..const import DEFAULT_SLA_HOURS, EXCEPTION_TYPES, SEVERITIES
 
 
 class LogisticsExceptionRule(models.Model):

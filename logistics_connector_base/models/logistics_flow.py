@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+from ..const import FLOW_SELECTION
 from ..lib.errors import LogisticsError
-from .logistics_message import FLOW_SELECTION
 
 _logger = logging.getLogger(__name__)
 

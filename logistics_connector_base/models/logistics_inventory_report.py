@@ -1,11 +1,6 @@
 from odoo import api, fields, models
 
-LINE_STATUSES = [
-    ("match", "Match"),
-    ("difference", "Difference"),
-    ("adjusted", "Adjusted"),
-    ("exception", "Needs a person"),
-]
+from ..const import LINE_STATUSES
 
 
 class LogisticsInventoryReport(models.Model):

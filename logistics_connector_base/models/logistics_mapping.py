@@ -1,17 +1,7 @@
 from odoo import api, fields, models
 
+from ..const import MAPPING_TYPES
 from ..lib.errors import ConfigurationError
-
-MAPPING_TYPES = [
-    ("warehouse", "Warehouse"),
-    ("carrier_service", "Carrier Service"),
-    ("status_code", "Status Code"),
-    ("uom", "Unit of Measure"),
-    ("product", "Product / SKU"),
-    ("reason_code", "Reason Code"),
-    ("country", "Country"),
-    ("other", "Other"),
-]
 
 
 class MappingMissingError(ConfigurationError):

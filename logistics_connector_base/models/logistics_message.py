@@ -16,52 +16,28 @@ from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import mute_logger
 from odoo.tools.sql import create_index
 
+from ..const import (
+    CRON_BATCH,
+    EXCEPTION_TITLE_MAX,
+    FLOW_SELECTION,
+    LIGHT_INBOUND_FLOWS,
+    MAPPING_TYPES,
+    MESSAGE_OPEN_STATES,
+    MESSAGE_PREFIX,
+    RATE_LIMIT_MAX_SLEEP,
+)
 from ..lib import canonical
 from ..lib.errors import (
     DocumentValidationError,
+    InternalError,
     LogisticsError,
     TransientError,
 )
 from ..lib.masking import mask_mapping, mask_secrets
-from ..lib.retry import compute_backoff
+from ..lib.retry import RetryPolicy, decide_after_failure, stop_decision
 from .db_tools import autonomous_cursor, probe_unique_conflict
-from .logistics_audit_log import PURGE_BATCH
-from .logistics_exception import EXCEPTION_PURGE_BATCH
-from .logistics_mapping import MAPPING_TYPES
 
 _logger = logging.getLogger(__name__)
-
-FLOW_SELECTION = [
-    ("order_release", "Order Release"),
-    ("shipment", "Shipment Confirmation"),
-    ("inventory_snapshot", "Inventory Snapshot"),
-    ("receipt", "Receipt / ASN"),
-    ("return", "Return"),
-    ("tracking_event", "Tracking Event"),
-    ("freight_invoice", "Freight Invoice"),
-    ("ack", "Acknowledgement"),
-    ("webhook", "Webhook Delivery"),
-    ("file", "File Transfer"),
-]
-OPEN_STATES = ("pending", "queued", "in_progress", "retry")
-# Inbound flows applied in batches (see _applied_in_batches).
-LIGHT_INBOUND_FLOWS = ("ack", "tracking_event")
-MESSAGE_PREFIX = "LCM"
-# Longest exception title made from a message's error (the problem, then the message name).
-EXCEPTION_TITLE_MAX = 120
-# Messages one cron run handles; a full batch asks the cron to run again at once, so a huge
-# backlog is worked through in short transactions that commit their progress.
-CRON_BATCH = 500
-# A job waits in place for a rate-limit slot this close; a later slot postpones the job.
-RATE_LIMIT_MAX_SLEEP = 2.0
-# Which exception type a classified error opens.
-EXCEPTION_TYPE_BY_ERROR = {
-    "internal": "other",
-    "business": "partner_rejected",
-    "configuration": "configuration_error",
-    "validation": "validation_error",
-    "mapping": "mapping_missing",
-}
 
 
 class SyncOutcome(NamedTuple):
@@ -77,13 +53,6 @@ class SyncOutcome(NamedTuple):
     @property
     def done(self):
         return self.state == "done"
-
-
-class InternalError(TransientError):
-    """A bug or an unforeseen failure: retried like a transient error, so it ends dead (with an
-    exception for a person) instead of looping."""
-
-    error_class = "internal"
 
 
 class LogisticsMessage(models.Model):
@@ -638,7 +607,7 @@ class LogisticsMessage(models.Model):
             # memory limit, killed). The attempt records are committed before the partner is
             # called, so they count even though each job's own writes were rolled back.
             self.attempts = previous_attempts - self.attempt_floor
-            return self._fail(self._worker_died_error(previous_attempts), dead=True)
+            return self._settle_failure(self._worker_died_error(previous_attempts))
         # The circuit breaker protects the partner: only requests to it are gated.
         outbound = self.direction == "outbound"
         wait = backend._breaker_wait_seconds() if outbound else 0
@@ -674,16 +643,16 @@ class LogisticsMessage(models.Model):
             self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
             if outbound:
                 backend._breaker_record_failure(self._masked(error.message))
-            return self._schedule_retry(error)
+            return self._settle_failure(error)
         except LogisticsError as error:
             self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
             if outbound and error.error_class == "business":
                 # The partner answered (it refused): it is up, whatever the breaker thought.
                 backend._breaker_record_success()
-            return self._fail(error)
+            return self._settle_failure(error)
         except (UserError, ValidationError) as error:
             # Our builder or applier refused the document in plain words: a person must look.
-            return self._fail(DocumentValidationError(str(error)))
+            return self._settle_failure(DocumentValidationError(str(error)))
         except psycopg2.OperationalError as error:
             if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
                 raise
@@ -700,7 +669,7 @@ class LogisticsMessage(models.Model):
         # The text is masked; the traceback (code lines only) helps whoever fixes the bug.
         _logger.error("Unexpected error while processing %s: %s", self.name, text)
         _logger.debug("Traceback of the unexpected error", exc_info=True)
-        return self._schedule_retry(
+        return self._settle_failure(
             InternalError(
                 self.env._(
                     "Unexpected error (%(kind)s): %(error)s. It is retried with backoff; if it "
@@ -819,17 +788,30 @@ class LogisticsMessage(models.Model):
             {"attempts": self.attempts, "external_id": self.external_id},
         )
 
-    def _schedule_retry(self, error):
+    def _retry_policy(self):
         backend = self.backend_id
-        if self.attempts >= (self.max_attempts or backend.max_attempts):
-            return self._fail(error, dead=True)
-        delay = compute_backoff(
-            self.attempts,
+        return RetryPolicy(
+            self.max_attempts or backend.max_attempts,
             backend.backoff_base,
             backend.backoff_cap,
             backend.backoff_jitter,
-            retry_after=error.retry_after,
         )
+
+    def _settle_failure(self, error):
+        """Apply to this message what lib.retry decides about its failed attempt: a retry job
+        with an ETA, or a stop with an exception for a person."""
+        decision = decide_after_failure(
+            _error_class(error),
+            self.attempts,
+            self._retry_policy(),
+            retry_after=error.retry_after,
+            direction=self.direction,
+        )
+        if decision.state == "retry":
+            return self._schedule_retry(error, decision.delay)
+        return self._fail(error, decision)
+
+    def _schedule_retry(self, error, delay):
         text = self._masked(error.message)
         self.write({"state": "retry", "error_class": error.error_class, "error_message": text})
         self._enqueue(eta=delay)
@@ -839,11 +821,12 @@ class LogisticsMessage(models.Model):
         )
         return f"{error.error_class} error, retry in {int(delay)}s: {text}"
 
-    def _fail(self, error, dead=False):
-        """Stop the message and give a person a work item that says what to fix."""
-        error_class = getattr(error, "error_class", "business")
-        if getattr(error, "mapping_type", None):
-            error_class = "mapping"
+    def _fail(self, error, decision=None):
+        """Stop the message and give a person a work item that says what to fix. Without a
+        ``decision`` (an error found before any attempt) the message fails at once."""
+        error_class = _error_class(error)
+        decision = decision or stop_decision(error_class, self.direction)
+        dead = decision.dead
         text = self._masked(error.message)
         self.write(
             {
@@ -864,7 +847,6 @@ class LogisticsMessage(models.Model):
                 "handle): %(error)s\nReport it with this message's name; once fixed, use Retry.",
                 error=text,
             )
-            exception_type = "other"
         elif dead:
             summary = self.env._(
                 "%(name)s gave up after %(attempts)s attempts",
@@ -876,20 +858,15 @@ class LogisticsMessage(models.Model):
                 "again, use Retry: the same message is sent with the same idempotency key.",
                 error=text,
             )
-            exception_type = "service_unavailable"
         else:
             summary = self.env._("%(name)s failed: %(error)s", name=self.name, error=text)
             description = text
             errors = getattr(error, "errors", None)
             if errors:
                 description += "\n" + "\n".join(f"- {line}" for line in errors)
-            exception_type = EXCEPTION_TYPE_BY_ERROR.get(error_class, "other")
-            if exception_type == "partner_rejected" and self.direction == "inbound":
-                # Not the partner refusing us: what the partner sent cannot be applied here.
-                exception_type = "document_not_applied"
         self._audit_state(summary[:250], text)
         self.env["logistics.exception"].raise_exception(
-            exception_type,
+            decision.exception_type,
             self._exception_title(error, text, dead),
             self._masked(description),
             backend=self.backend_id,
@@ -961,18 +938,10 @@ class LogisticsMessage(models.Model):
     def _committed_attempts(self):
         """Attempt records of this message, committed whatever became of their jobs."""
         self.ensure_one()
-        return (
-            self.env["logistics.message.attempt"]
-            .sudo()
-            .search_count([("message_id", "=", self.id)])
-        )
+        return self.env["logistics.message.attempt"]._count_for(self)
 
     def _worker_died_error(self, previous_attempts):
-        unfinished = (
-            self.env["logistics.message.attempt"]
-            .sudo()
-            .search_count([("message_id", "=", self.id), ("finished_at", "=", False)])
-        )
+        unfinished = self.env["logistics.message.attempt"]._count_for(self, unfinished=True)
         return InternalError(
             self.env._(
                 "%(count)s of %(total)s attempts never finished: the worker processing this "
@@ -990,28 +959,7 @@ class LogisticsMessage(models.Model):
         limit. ``previous`` is the number of committed attempts before this one."""
         self.ensure_one()
         job_uuid = self.env.context.get("job_uuid") or self.job_uuid
-        with autonomous_cursor(self.env) as side_cr:
-            side_cr.execute(
-                "INSERT INTO logistics_message_attempt (message_id, number, job_uuid, started_at,"
-                " create_date, write_date, create_uid, write_uid) VALUES "
-                "(%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC', "
-                "now() at time zone 'UTC', %s, %s) RETURNING id",
-                (self.id, previous + 1, job_uuid, self.env.uid, self.env.uid),
-            )
-            attempt_id = side_cr.fetchone()[0]
-        message = self
-
-        def finish():
-            with autonomous_cursor(message.env) as cr:
-                cr.execute(
-                    "UPDATE logistics_message_attempt SET finished_at = now() at time zone 'UTC',"
-                    " outcome = m.state, error_message = m.error_message "
-                    "FROM logistics_message m "
-                    "WHERE m.id = %s AND logistics_message_attempt.id = %s",
-                    (message.id, attempt_id),
-                )
-
-        self.env.cr.postcommit.add(finish)
+        self.env["logistics.message.attempt"]._start(self, previous + 1, job_uuid)
         return previous
 
     def _store_exchange(self, exchange, secrets):
@@ -1098,7 +1046,9 @@ class LogisticsMessage(models.Model):
 
     def action_cancel(self):
         messages = self._check_group("group_logistics_manager", self.env._("cancel"))
-        for message in messages.filtered(lambda m: m.state in (*OPEN_STATES, "failed", "dead")):
+        for message in messages.filtered(
+            lambda m: m.state in (*MESSAGE_OPEN_STATES, "failed", "dead")
+        ):
             message.write({"state": "cancelled", "next_attempt_at": False})
             message._audit("state_change", self.env._("%(name)s cancelled", name=message.name))
         return True
@@ -1234,80 +1184,6 @@ class LogisticsMessage(models.Model):
         return recovered
 
     @api.model
-    def _retention_days(self, key, default):
-        """A retention setting in days; 0 or empty means keep forever."""
-        value = self.env["ir.config_parameter"].sudo().get_param(key, default)
-        try:
-            days = int(value or 0)
-        except ValueError:
-            _logger.warning("Ignoring %s=%r: not a whole number of days", key, value)
-            days = default
-        return max(days, 0)
-
-    @api.model
-    def _cron_purge(self):
-        """Retention: drop wire payloads, then whole finished messages, by age. The audit trail
-        is kept at least as long as the messages it speaks of."""
-        payload_days = self._retention_days("logistics_connector.payload_retention_days", 90)
-        message_days = self._retention_days("logistics_connector.message_retention_days", 365)
-        audit_days = self._retention_days("logistics_connector.audit_retention_days", 2555)
-        exception_days = self._retention_days("logistics_connector.exception_retention_days", 365)
-        now = fields.Datetime.now()
-        finished = ("done", "cancelled", "duplicate")
-        old_payloads = self.browse()
-        if payload_days:
-            old_payloads = self.sudo().search(
-                [
-                    ("state", "in", finished),
-                    ("create_date", "<", now - timedelta(days=payload_days)),
-                    "|",
-                    ("wire_request", "!=", False),
-                    ("wire_response", "!=", False),
-                ],
-                limit=PURGE_BATCH,
-            )
-            old_payloads.write({"wire_request": False, "wire_response": False})
-        count = 0
-        if message_days:
-            old_messages = self.sudo().search(
-                [
-                    ("state", "in", finished),
-                    ("create_date", "<", now - timedelta(days=message_days)),
-                    ("exception_ids", "not any", [("state", "in", ("new", "in_progress"))]),
-                ],
-                limit=PURGE_BATCH,
-            )
-            count = len(old_messages)
-            old_messages.unlink()
-        audit_purged = 0
-        if audit_days:
-            if message_days:
-                audit_days = max(audit_days, message_days)
-            audit_purged = self.env["logistics.audit.log"]._purge_older_than(audit_days)
-        exceptions = self.env["logistics.exception"]
-        exceptions_purged = (
-            exceptions._purge_closed_older_than(exception_days) if exception_days else 0
-        )
-        # A full batch means there is more: the cron runs again right away, in a new
-        # transaction, instead of holding locks on a huge purge.
-        more = (
-            len(old_payloads) >= PURGE_BATCH
-            or count >= PURGE_BATCH
-            or audit_purged >= PURGE_BATCH
-            or exceptions_purged >= EXCEPTION_PURGE_BATCH
-        )
-        self.env["ir.cron"]._notify_progress(
-            done=len(old_payloads) + count + audit_purged + exceptions_purged,
-            remaining=int(more),
-        )
-        return {
-            "payloads_purged": len(old_payloads),
-            "messages_deleted": count,
-            "audit_entries_purged": audit_purged,
-            "exceptions_deleted": exceptions_purged,
-        }
-
-    @api.model
     def _cron_ack_overdue(self):
         """Outbound messages whose acknowledgement is late get an ack_overdue exception."""
         self.env.flush_all()
@@ -1348,22 +1224,6 @@ class LogisticsMessage(models.Model):
         return overdue
 
 
-class LogisticsMessageAttempt(models.Model):
-    """One attempt at a message, written in its own transaction when it starts."""
-
-    _name = "logistics.message.attempt"
-    _description = "Logistics Message Attempt"
-    _order = "message_id, number"
-
-    message_id = fields.Many2one("logistics.message", required=True, ondelete="cascade", index=True)
-    number = fields.Integer(required=True)
-    job_uuid = fields.Char()
-    started_at = fields.Datetime()
-    finished_at = fields.Datetime()
-    outcome = fields.Char()
-    error_message = fields.Text()
-
-
 # Where a received document names itself when it has no "reference" (acknowledgement,
 # tracking event, freight invoice, inventory count): the list of messages shows it.
 REFERENCE_KEYS = (
@@ -1375,6 +1235,13 @@ REFERENCE_KEYS = (
     "order_reference",
     "warehouse_code",
 )
+
+
+def _error_class(error):
+    """The error's class for the retry decision; a missing mapping has its own."""
+    if getattr(error, "mapping_type", None):
+        return "mapping"
+    return getattr(error, "error_class", "business")
 
 
 def _document_reference(document):

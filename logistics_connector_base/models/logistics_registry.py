@@ -1,19 +1,8 @@
 from odoo import api, fields, models
 
+from ..const import TRACKING_RANK
 from ..lib import canonical
 from ..lib.errors import BusinessError, ConfigurationError
-
-# Tracking statuses in the order a parcel lives them: a late event never moves a picking back.
-TRACKING_RANK = {
-    "label_created": 10,
-    "in_transit": 20,
-    "available_for_pickup": 30,
-    "out_for_delivery": 30,
-    "exception": 35,
-    "delivered": 100,
-    "returned": 100,
-    "cancelled": 100,
-}
 
 
 def to_utc_naive(timestamp):

@@ -1,13 +1,21 @@
-"""Backoff timing and Retry-After parsing (pure functions)."""
+"""The retry/failure decision, backoff timing and Retry-After parsing (pure functions)."""
 
 import random
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from odoo.addons.logistics_connector_base.lib.retry import (
     MAX_RETRY_AFTER,
+    FailureDecision,
+    RetryPolicy,
     compute_backoff,
+    decide_after_failure,
     parse_retry_after,
+    stop_decision,
 )
+
+POLICY = RetryPolicy(max_attempts=3, backoff_base=10, backoff_cap=600, backoff_jitter=0.0)
 
 
 def test_backoff_doubles_from_base():
@@ -81,3 +89,59 @@ def test_parse_unreadable_values():
     assert parse_retry_after("soon") is None
     assert parse_retry_after("nan") is None
     assert parse_retry_after("Wed, 99 Foo 2015 07:28:00 GMT") is None
+
+
+# -- the decision after a failed attempt --------------------------------------------------------
+@pytest.mark.parametrize("error_class", ["transient", "internal"])
+def test_retried_errors_wait_with_backoff_until_the_limit(error_class):
+    assert decide_after_failure(error_class, 1, POLICY) == FailureDecision("retry", delay=10)
+    assert decide_after_failure(error_class, 2, POLICY) == FailureDecision("retry", delay=20)
+
+
+def test_partner_retry_after_wins_when_longer():
+    decision = decide_after_failure("transient", 1, POLICY, retry_after=90)
+    assert decision == FailureDecision("retry", delay=90)
+
+
+def test_an_unreachable_partner_ends_dead_as_service_unavailable():
+    decision = decide_after_failure("transient", 3, POLICY)
+    assert decision == FailureDecision("dead", exception_type="service_unavailable")
+    assert decision.dead
+
+
+def test_a_bug_ends_dead_as_other_not_as_the_partner_down():
+    # Also when a crashed worker left more committed attempts than the limit.
+    assert decide_after_failure("internal", 5, POLICY) == FailureDecision(
+        "dead", exception_type="other"
+    )
+
+
+@pytest.mark.parametrize(
+    "error_class, exception_type",
+    [
+        ("business", "partner_rejected"),
+        ("configuration", "configuration_error"),
+        ("validation", "validation_error"),
+        ("mapping", "mapping_missing"),
+        ("something new", "other"),
+    ],
+)
+def test_other_errors_stop_at_once_whatever_the_attempt(error_class, exception_type):
+    for attempt in (1, 3, 9):
+        decision = decide_after_failure(error_class, attempt, POLICY)
+        assert decision == FailureDecision("failed", exception_type=exception_type)
+        assert not decision.dead
+
+
+def test_a_refused_inbound_document_is_not_the_partner_refusing_us():
+    assert decide_after_failure("business", 1, POLICY, direction="inbound") == FailureDecision(
+        "failed", exception_type="document_not_applied"
+    )
+    assert stop_decision("business", "outbound").exception_type == "partner_rejected"
+
+
+def test_jitter_comes_from_the_given_random_source():
+    policy = POLICY._replace(backoff_jitter=0.5)
+    first = decide_after_failure("transient", 2, policy, rng=random.Random(7))
+    again = decide_after_failure("transient", 2, policy, rng=random.Random(7))
+    assert first == again and 10 <= first.delay <= 30

@@ -1,0 +1,61 @@
+"""Attempts at a message, each committed on its own before the partner is called."""
+
+from odoo import api, fields, models
+
+from .db_tools import autonomous_cursor
+
+
+class LogisticsMessageAttempt(models.Model):
+    """One attempt at a message, written in its own transaction when it starts: it survives
+    the rollback of a job whose worker died mid-call, so it counts toward the attempt limit
+    and tells the next attempt that a request may have landed."""
+
+    _name = "logistics.message.attempt"
+    _description = "Logistics Message Attempt"
+    _order = "message_id, number"
+
+    message_id = fields.Many2one("logistics.message", required=True, ondelete="cascade", index=True)
+    number = fields.Integer(required=True)
+    job_uuid = fields.Char()
+    started_at = fields.Datetime()
+    finished_at = fields.Datetime()
+    outcome = fields.Char()
+    error_message = fields.Text()
+
+    @api.model
+    def _count_for(self, message, unfinished=False):
+        """Committed attempts at ``message`` (only those whose outcome was never written, with
+        ``unfinished``), whatever became of their jobs."""
+        domain = [("message_id", "=", message.id)]
+        if unfinished:
+            domain.append(("finished_at", "=", False))
+        return self.sudo().search_count(domain)
+
+    @api.model
+    def _start(self, message, number, job_uuid):
+        """Commit attempt ``number`` of ``message`` now, in a transaction of its own; its
+        outcome (the message's state and error) is written once the job's transaction
+        commits."""
+        with autonomous_cursor(self.env) as side_cr:
+            side_cr.execute(
+                "INSERT INTO logistics_message_attempt (message_id, number, job_uuid, started_at,"
+                " create_date, write_date, create_uid, write_uid) VALUES "
+                "(%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC', "
+                "now() at time zone 'UTC', %s, %s) RETURNING id",
+                (message.id, number, job_uuid, self.env.uid, self.env.uid),
+            )
+            attempt_id = side_cr.fetchone()[0]
+        env = self.env
+
+        def finish():
+            with autonomous_cursor(env) as cr:
+                cr.execute(
+                    "UPDATE logistics_message_attempt SET finished_at = now() at time zone 'UTC',"
+                    " outcome = m.state, error_message = m.error_message "
+                    "FROM logistics_message m "
+                    "WHERE m.id = %s AND logistics_message_attempt.id = %s",
+                    (message.id, attempt_id),
+                )
+
+        self.env.cr.postcommit.add(finish)
+        return attempt_id
