@@ -3,10 +3,9 @@
 import base64
 import gzip
 import json
-import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -21,6 +20,7 @@ from odoo.addons.logistics_connector_base.lib.transports.rest import (
     RestTransport,
     clear_token_cache,
 )
+from tests.sandboxes.loopback import LoopbackServer, free_port
 
 CLIENT_ID = "lc-client"
 CLIENT_SECRET = "cl1ent-s3cret-value"
@@ -191,24 +191,13 @@ class Handler(BaseHTTPRequestHandler):
         )
 
 
-class PartnerServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out and hung up is part of the tests
-
-
 @pytest.fixture
 def partner():
-    server = PartnerServer(("127.0.0.1", 0), Handler)
+    server = LoopbackServer(Handler).start()
     server.state = PartnerState()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
     clear_token_cache()
-    server.url = f"http://127.0.0.1:{server.server_address[1]}"
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
     clear_token_cache()
 
 
@@ -220,12 +209,6 @@ def oauth(partner, **extra):
         "client_secret": CLIENT_SECRET,
         **extra,
     }
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- authentication ---------------------------------------------------------------------------

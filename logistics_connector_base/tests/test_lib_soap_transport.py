@@ -2,11 +2,9 @@
 
 import base64
 import json
-import socket
-import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from odoo.addons.logistics_connector_base.lib.errors import (
 )
 from odoo.addons.logistics_connector_base.lib.masking import MASK
 from odoo.addons.logistics_connector_base.lib.transports.soap import SoapTransport
+from tests.sandboxes.loopback import LoopbackServer, free_port
 
 WSDL = str(Path(__file__).parent / "data" / "tracking_service.wsdl")
 NS = "urn:logistics-connector:test:tracking"
@@ -104,24 +103,14 @@ class SoapHandler(BaseHTTPRequestHandler):
         )
 
 
-class SoapServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # clients that time out hang up on purpose
-
-
 @pytest.fixture
 def soap_server():
-    server = SoapServer(("127.0.0.1", 0), SoapHandler)
+    server = LoopbackServer(SoapHandler).start()
     server.calls = []
     server.require_auth = True
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    server.endpoint = f"http://127.0.0.1:{server.server_address[1]}/tracking"
+    server.endpoint = f"{server.url}/tracking"
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 def transport_for(server, password=HTTP_PASSWORD, **kwargs):
@@ -230,9 +219,7 @@ def test_timeout_is_transient(soap_server):
 
 
 def test_connection_refused_is_transient():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     transport = SoapTransport(WSDL, endpoint_url=f"http://127.0.0.1:{port}/tracking")
     with pytest.raises(TransientError) as caught:
         transport.call("CancelShipment", ShippingCode="SHP-1")

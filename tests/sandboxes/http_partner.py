@@ -27,21 +27,21 @@ import logging
 import math
 import re
 import secrets
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from standardwebhooks.webhooks import Webhook
 
+from .loopback import HOST, LoopbackServer
+
 _logger = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
 # Larger bodies are refused with 413 so a runaway client cannot exhaust the test process.
 MAX_BODY_BYTES = 5 * 1024 * 1024
 DEFAULT_TOKEN_EXPIRES_IN = 3600
@@ -182,38 +182,10 @@ def _as_utc(timestamp):
     return timestamp.astimezone(timezone.utc)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address, sandbox):
+class _Server(LoopbackServer):
+    def __init__(self, port, sandbox):
         self.sandbox = sandbox
-        self._connections = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request, client_address):
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request):
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request, client_address):
-        # socketserver prints a full traceback to stderr by default; one log line is enough.
-        _logger.warning("partner sandbox: error serving %s", client_address, exc_info=True)
-
-    def close_connections(self):
-        """Cut idle keep-alive connections: a stopped partner must not answer on them."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        super().__init__(_Handler, port)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -349,7 +321,6 @@ class GenericPartnerSandbox:
         self._tokens = {}
         self._webhooks_sent = []
         self._server = None
-        self._thread = None
         # Set to wake handlers sleeping on injected latency; replaced by reset() and start().
         self._wakeup = threading.Event()
 
@@ -372,28 +343,19 @@ class GenericPartnerSandbox:
         if self._server is not None:
             raise RuntimeError("the sandbox is already running")
         self._wakeup = threading.Event()
-        self._server = _Server((HOST, self._port), self)
-        self._port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"partner-sandbox-{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server = _Server(self._port, self)
+        self._port = self._server.port
+        self._server.start(name=f"partner-sandbox-{self._port}")
         return self
 
     def stop(self):
-        server, thread = self._server, self._thread
+        server = self._server
         if server is None:
             return
-        self._server = self._thread = None
+        self._server = None
         # Handlers sleeping on injected latency give up instead of answering.
         self._wakeup.set()
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
-        thread.join()
+        server.stop()
 
     def __enter__(self):
         return self.start()

@@ -18,6 +18,7 @@ from requests.structures import CaseInsensitiveDict
 from ..errors import BusinessError, ConfigurationError, TransientError
 from ..masking import mask_headers, mask_secrets
 from ..retry import parse_retry_after
+from .base import SessionTransport
 
 USER_AGENT = "odoo-logistics-connector/18.0"
 # statuses worth retrying besides 5xx: request timeout, too early, too many requests
@@ -200,21 +201,6 @@ def classify_request_exception(exc, url, timeout, sent=None):
     else:
         message = f"The exchange with {where} failed ({type(exc).__name__})."
     return TransientError(message, details=details)
-
-
-class SessionTransport:
-    """A transport over one requests session: closing it closes its connections."""
-
-    session = None
-
-    def close(self):
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
 
 
 class RestTransport(SessionTransport):

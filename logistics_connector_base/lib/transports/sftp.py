@@ -14,6 +14,7 @@ import paramiko
 from paramiko.sftp import CMD_CLOSE, CMD_OPENDIR, CMD_READDIR
 
 from ..errors import BusinessError, ConfigurationError, TransientError
+from .base import Transport
 
 # Names a partner (or we) may be writing right now: never pick them up.
 PARTIAL_SUFFIXES = (".part", ".filepart", ".tmp")
@@ -72,7 +73,7 @@ def file_fingerprint(name, data):
     return {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
-class SftpTransport:
+class SftpTransport(Transport):
     """One SFTP session with a partner; use it as a context manager.
 
     :param host_key: the server's public host key line, REQUIRED: an unknown or different
@@ -119,12 +120,11 @@ class SftpTransport:
         return f"{self.host}:{self.port}"
 
     # -- connection ---------------------------------------------------------------------------
-    def __enter__(self):
-        self.connect()
-        return self
+    def open(self):
+        return self.connect()
 
-    def __exit__(self, *exc_info):
-        self.close()
+    def secret_values(self):
+        return [v for v in (self.password,) if v]
 
     def connect(self):
         client = paramiko.SSHClient()

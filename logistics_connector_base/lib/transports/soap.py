@@ -16,7 +16,8 @@ from zeep.wsdl import Document
 from .. import safe_xml
 from ..errors import BusinessError, ConfigurationError, TransientError
 from ..masking import MASK, is_sensitive_key, mask_headers, mask_secrets
-from .rest import MAX_CAPTURE_BYTES, SessionTransport, classify_request_exception
+from .base import SessionTransport
+from .rest import MAX_CAPTURE_BYTES, classify_request_exception
 
 # Parsed WSDLs shared by every transport of the process: parsing is the slow part of zeep
 # and the files only change with a module upgrade. (path, mtime) -> zeep Document
