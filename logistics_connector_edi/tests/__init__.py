@@ -1,1 +1,4 @@
 from . import test_adapter_registration
+from . import test_x12_cli
+from . import test_x12_engine
+from . import test_x12_properties

@@ -1,0 +1,131 @@
+"""The acknowledgements an input deserves: a TA1 for the interchange envelope, a 997 for
+every functional group."""
+
+import re
+
+from .charset import first_invalid_character
+from .codes import REJECTED
+from .serializer import FunctionalGroup, Interchange, TransactionSet
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9 !\"&'()+,\-./:;?=%@\[\]_{}|<>^`#$]")
+
+
+def _copy_of_bad_data(value, delimiters):
+    """AK404: the bad value in the basic/extended set, without separators, at most 99."""
+    if not value:
+        return None
+    text = _UNSAFE.sub("?", value)
+    for separator in delimiters.all():
+        text = text.replace(separator, "?")
+    return text[:99] if first_invalid_character(text) is None else None
+
+
+def ta1_segment(interchange_result):
+    """TA1*ISA13*ISA09*ISA10*ack*note: one per input interchange, with its first note."""
+    note = interchange_result.notes[0][0] if interchange_result.notes else "000"
+    return (
+        "TA1",
+        [
+            interchange_result.control_number,
+            interchange_result.date,
+            interchange_result.time,
+            interchange_result.code,
+            note,
+        ],
+    )
+
+
+def build_997(group_result, control_number, delimiters):
+    """The 997 set answering one input functional group."""
+    segments = [("AK1", [group_result.functional_id, group_result.control_number])]
+    for result in group_result.sets:
+        segments.append(("AK2", [result.set_id, result.control_number]))
+        for finding in result.errors:
+            if finding.elements:
+                segments.append(("AK3", [finding.tag, str(finding.position), finding.loop, "8"]))
+                for element in finding.elements[:99]:
+                    position = (
+                        [str(element.position), str(element.component)]
+                        if element.component
+                        else str(element.position)
+                    )
+                    segments.append(
+                        (
+                            "AK4",
+                            [
+                                position,
+                                str(element.ref) if isinstance(element.ref, int) else None,
+                                element.code,
+                                _copy_of_bad_data(element.value, delimiters),
+                            ],
+                        )
+                    )
+            else:
+                segments.append(
+                    ("AK3", [finding.tag[:3], str(finding.position), finding.loop, finding.code])
+                )
+        segments.append(("AK5", [result.code, *result.error_codes]))
+    declared = group_result.declared_sets
+    included = declared if declared and declared.isdigit() else str(group_result.received)
+    segments.append(
+        (
+            "AK9",
+            [
+                group_result.code,
+                included,
+                str(group_result.received),
+                str(group_result.accepted_count),
+                *group_result.error_codes,
+            ],
+        )
+    )
+    return TransactionSet("997", control_number, segments)
+
+
+def build_acknowledgements(
+    report,
+    interchange_control_number=1,
+    group_control_number=1,
+    set_control_number=1,
+    always_ta1=False,
+    now=None,
+):
+    """One reply interchange per input interchange: a TA1 when the envelope has errors (or
+    the sender asked for one with ISA14=1, or ``always_ta1``), and a 997 group answering
+    every functional group unless the whole interchange was rejected.
+
+    Control numbers count up from the given ones; returns a list of ``Interchange``.
+    """
+    replies = []
+    isa13, gs06, st02 = interchange_control_number, group_control_number, set_control_number
+    for received in report.interchanges:
+        sender_qualifier, sender_id = received.receiver
+        receiver_qualifier, receiver_id = received.sender
+        reply = Interchange(
+            sender_qualifier,
+            sender_id,
+            receiver_qualifier,
+            receiver_id,
+            isa13,
+            usage=received.usage if received.usage in ("P", "T") else "P",
+            version=received.header[11] if received.header[11] in ("00401", "00501") else "00401",
+            date=now,
+        )
+        isa13 += 1
+        if received.notes or received.ack_requested or always_ta1:
+            reply.interchange_segments.append(ta1_segment(received))
+        if received.code != REJECTED and received.groups:
+            by_pair = {}
+            for group in received.groups:
+                key = (group.receiver, group.sender)
+                if key not in by_pair:
+                    by_pair[key] = FunctionalGroup(
+                        "FA", group.receiver, group.sender, gs06, "004010", date=now
+                    )
+                    gs06 += 1
+                    reply.groups.append(by_pair[key])
+                by_pair[key].sets.append(build_997(group, st02, received.delimiters))
+                st02 += 1
+        if reply.groups or reply.interchange_segments:
+            replies.append(reply)
+    return replies

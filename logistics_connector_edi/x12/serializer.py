@@ -1,0 +1,231 @@
+"""Write X12: the fixed-width ISA, envelopes with correct counts, chosen separators.
+
+Outbound documents are plain objects (``Interchange`` > ``FunctionalGroup`` >
+``TransactionSet`` with segments as ``(tag, [elements])``); ST/SE, GS/GE and ISA/IEA are
+written here, so counts and control numbers cannot disagree. Element text must fit the X12
+character set and must not contain a separator: a problem is reported, never patched over.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from .charset import EXTENDED, describe_character, first_invalid_character, transliterate
+from .errors import SerializationError
+from .tokenizer import Delimiters
+
+LINE_BREAK_CHOICES = {"none": "", "lf": "\n", "crlf": "\r\n"}
+
+
+@dataclass
+class TransactionSet:
+    set_id: str
+    control_number: int | str
+    segments: list = field(default_factory=list)  # [(tag, [element, ...]), ...]
+
+
+@dataclass
+class FunctionalGroup:
+    functional_id: str
+    sender_code: str
+    receiver_code: str
+    control_number: int
+    version: str = "004010"
+    sets: list = field(default_factory=list)
+    date: datetime.datetime | None = None
+
+
+@dataclass
+class Interchange:
+    sender_qualifier: str
+    sender_id: str
+    receiver_qualifier: str
+    receiver_id: str
+    control_number: int
+    usage: str = "P"  # ISA15: P production, T test
+    ack_requested: bool = False
+    version: str = "00401"
+    groups: list = field(default_factory=list)
+    # segments written between the ISA and the first GS (TA1 acknowledgements)
+    interchange_segments: list = field(default_factory=list)
+    date: datetime.datetime | None = None
+    authorization: tuple = ("00", "")
+    security: tuple = ("00", "")
+
+
+def format_number(value, decimals=0):
+    """An Nn element: ``format_number(12.5, 2)`` -> "1250" (implied decimals)."""
+    return str(round(float(value) * 10**decimals))
+
+
+def format_decimal(value, max_length=15):
+    """An R element: no trailing zeros, no exponent, e.g. 2.50 -> "2.5", 3.0 -> "3"."""
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text[: max_length + ("." in text) + text.startswith("-")]
+
+
+class Serializer:
+    """Write interchanges with ``delimiters`` and ``line_break`` after each terminator.
+
+    :param charset: "basic" or "extended": elements outside it are refused
+    :param transliterate: fold accented letters (é -> e) first, when the partner agreed
+    """
+
+    def __init__(self, delimiters=None, line_break="\n", charset=EXTENDED, transliterate=False):
+        self.delimiters = delimiters or Delimiters()
+        self.line_break = line_break
+        self.charset = charset
+        self.transliterate = transliterate
+        separators = self.delimiters.all()
+        if len(separators) != len(
+            [
+                c
+                for c in (
+                    self.delimiters.element,
+                    self.delimiters.component,
+                    self.delimiters.segment,
+                    self.delimiters.repetition,
+                )
+                if c
+            ]
+        ):
+            raise SerializationError("the separators must all be different characters")
+        for char in separators:
+            if char.isalnum() or len(char) != 1:
+                raise SerializationError(f"{char!r} cannot be a separator")
+
+    # --- public API ------------------------------------------------------------------
+
+    def serialize(self, interchange):
+        """The interchange as text."""
+        return "".join(self.iter_serialize(interchange))
+
+    def iter_serialize(self, interchange):
+        """The interchange as pieces of text (one per segment), for streaming writes."""
+        problems = []
+        now = interchange.date or datetime.datetime.now(datetime.timezone.utc)
+        yield self._isa(interchange, now, problems)
+        for tag, elements in interchange.interchange_segments:
+            yield self._segment(tag, elements, problems, f"{tag} (interchange level)")
+        for group in interchange.groups:
+            group_date = group.date or now
+            yield self._segment(
+                "GS",
+                [
+                    group.functional_id,
+                    group.sender_code,
+                    group.receiver_code,
+                    group_date.strftime("%Y%m%d"),
+                    group_date.strftime("%H%M"),
+                    str(int(group.control_number)),
+                    "X",
+                    group.version,
+                ],
+                problems,
+                "GS",
+            )
+            for transaction in group.sets:
+                control = str(transaction.control_number).zfill(4)
+                yield self._segment("ST", [transaction.set_id, control], problems, "ST")
+                for index, (tag, elements) in enumerate(transaction.segments, start=2):
+                    yield self._segment(
+                        tag,
+                        elements,
+                        problems,
+                        f"{tag} at position {index} of set {transaction.set_id} {control}",
+                    )
+                count = len(transaction.segments) + 2
+                yield self._segment("SE", [str(count), control], problems, "SE")
+            yield self._segment(
+                "GE", [str(len(group.sets)), str(int(group.control_number))], problems, "GE"
+            )
+        yield self._segment(
+            "IEA",
+            [str(len(interchange.groups)), str(int(interchange.control_number)).zfill(9)],
+            problems,
+            "IEA",
+        )
+        if problems:
+            raise SerializationError(
+                "the document cannot be written as X12: " + "; ".join(problems[:5]),
+                problems=problems,
+            )
+
+    # --- pieces ----------------------------------------------------------------------
+
+    def _isa(self, interchange, now, problems):
+        d = self.delimiters
+        if interchange.version >= "00501":
+            if not d.repetition:
+                problems.append("version 00501 needs a repetition separator (ISA11)")
+            standards = d.repetition or "^"
+        else:
+            standards = "U"
+        control = str(int(interchange.control_number))
+        if len(control) > 9:
+            problems.append(f"ISA13 {control} has more than 9 digits")
+        fields = [
+            (interchange.authorization[0], 2),
+            (interchange.authorization[1], 10),
+            (interchange.security[0], 2),
+            (interchange.security[1], 10),
+            (interchange.sender_qualifier, 2),
+            (interchange.sender_id, 15),
+            (interchange.receiver_qualifier, 2),
+            (interchange.receiver_id, 15),
+            (now.strftime("%y%m%d"), 6),
+            (now.strftime("%H%M"), 4),
+            (standards, 1),
+            (interchange.version, 5),
+            (control.zfill(9), 9),
+            ("1" if interchange.ack_requested else "0", 1),
+            (interchange.usage, 1),
+        ]
+        values = []
+        for index, (value, width) in enumerate(fields, start=1):
+            value = value or ""
+            if len(value) > width:
+                problems.append(f"ISA{index:02d} {value!r} is longer than {width} characters")
+            if index != 11:  # ISA11 may be the repetition separator itself
+                self._check_text(value, f"ISA{index:02d}", problems)
+            values.append(value.ljust(width)[:width])
+        if interchange.usage not in ("P", "T"):
+            problems.append(f"ISA15 must be P or T, not {interchange.usage!r}")
+        return d.element.join(["ISA", *values, d.component]) + d.segment + self.line_break
+
+    def _segment(self, tag, elements, problems, where):
+        d = self.delimiters
+        texts = []
+        for position, value in enumerate(elements, start=1):
+            label = f"{where}, element {tag}{position:02d}"
+            if value is None:
+                texts.append("")
+            elif isinstance(value, list | tuple):
+                components = ["" if c is None else str(c) for c in value]
+                for index, component in enumerate(components, start=1):
+                    components[index - 1] = self._check_text(
+                        component, f"{label}-{index}", problems
+                    )
+                while components and not components[-1]:
+                    components.pop()
+                texts.append(d.component.join(components))
+            else:
+                texts.append(self._check_text(str(value), label, problems))
+        while texts and not texts[-1]:
+            texts.pop()
+        return d.element.join([tag, *texts]) + d.segment + self.line_break
+
+    def _check_text(self, value, label, problems):
+        if self.transliterate and not value.isascii():
+            value = transliterate(value)
+        bad = first_invalid_character(value, self.charset)
+        if bad is not None:
+            problems.append(
+                f"{label}: {describe_character(bad)} in {value!r} is outside the X12 "
+                f"{self.charset} character set"
+            )
+        for separator in self.delimiters.all():
+            if separator in value:
+                problems.append(f"{label}: {value!r} contains the separator {separator!r}")
+        return value
