@@ -8,7 +8,15 @@
     "maintainers": ["logistics-connector"],
     "license": "AGPL-3",
     "installable": True,
-    "depends": ["logistics_connector_base", "stock_delivery"],
+    "depends": ["logistics_connector_base", "delivery", "stock_delivery"],
     "external_dependencies": {"python": ["requests", "zeep"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/logistics_carrier_security.xml",
+        "data/mail_template_data.xml",
+        "data/ir_cron_data.xml",
+        "views/delivery_carrier_views.xml",
+        "views/logistics_carrier_label_views.xml",
+    ],
+    "demo": ["demo/logistics_carrier_demo.xml"],
 }

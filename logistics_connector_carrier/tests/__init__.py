@@ -1,2 +1,4 @@
 from . import test_adapter_registration
 from . import test_sandbox_carrier
+from . import test_carrier_shipping
+from . import test_carrier_tracking
