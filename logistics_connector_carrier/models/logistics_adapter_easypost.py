@@ -226,7 +226,8 @@ class LogisticsAdapterEasypost(models.AbstractModel):
         response = transport.request("GET", f"v2/trackers/{quote(tracker_id, safe='')}")
         tracker = self._json(response)
         event = {"object": "Event", "description": "tracker.polled", "result": tracker}
-        return json.dumps(event).encode(), f"poll:{tracker.get('id')}:{tracker.get('updated_at')}"
+        # No event id: an unchanged tracker is the same body, stored once (content hash).
+        return json.dumps(event, sort_keys=True).encode(), None
 
     # ---- inbound -----------------------------------------------------------------------------
     @api.model

@@ -297,8 +297,9 @@ class LogisticsCarrierLabel(models.Model):
                 reason=reason or document.get("partner_status") or "-",
                 customer=picking.partner_id.display_name,
             ),
+            # Not tied to the message: a message that went through closes its own exceptions,
+            # this one waits for a person.
             backend=self.backend_id,
-            message=message,
             record=picking,
             correlation_id=picking._logistics_correlation(),
             dedup_key=f"delivery_problem:{self.id}:{reason or status}",
