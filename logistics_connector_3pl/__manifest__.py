@@ -1,6 +1,7 @@
 {
     "name": "Logistics Connector - 3PL",
-    "summary": "3PL warehouses over REST with signed webhooks and over SFTP flat files",
+    "summary": "3PL warehouses over REST with signed webhooks: order release with routing rules, "
+    "warehouse progress, shipments, receipts (ASN) and returns",
     "version": "18.0.1.0.0",
     "category": "Inventory/Logistics",
     "website": "https://github.com/logistics-connector/logistics-connector",
@@ -8,7 +9,14 @@
     "maintainers": ["logistics-connector"],
     "license": "AGPL-3",
     "installable": True,
-    "depends": ["logistics_connector_base"],
+    "depends": ["logistics_connector_base", "base_automation", "stock_delivery"],
     "external_dependencies": {"python": ["requests", "paramiko"]},
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/logistics_routing_rule_security.xml",
+        "data/logistics_3pl_data.xml",
+        "views/logistics_routing_rule_views.xml",
+        "views/stock_picking_views.xml",
+    ],
+    "demo": ["demo/logistics_3pl_demo.xml"],
 }

@@ -1,1 +1,3 @@
 from . import test_adapter_registration
+from . import test_release_routing
+from . import test_shipbob_lifecycle

@@ -46,7 +46,8 @@ from urllib.parse import unquote
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from .http_partner import HOST, _Reply, _Server
+from .http_partner import _Handler, _Reply
+from .loopback import HOST, LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
@@ -100,6 +101,12 @@ def _positive_int(value):
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
+class _ThreePLServer(LoopbackServer):
+    def __init__(self, port, sandbox):
+        self.sandbox = sandbox  # the shared request handler dispatches to it
+        super().__init__(_Handler, port)
+
+
 class SandboxError(ValueError):
     """A simulation request that cannot be done (unknown order, nothing left to ship...)."""
 
@@ -138,7 +145,6 @@ class ThreePLSandbox:
         self._port = port
         self._lock = threading.RLock()
         self._server = None
-        self._thread = None
         self._outbox = None
         self._sender = None
         self._autopilot = None
@@ -150,15 +156,8 @@ class ThreePLSandbox:
         if self._server is not None:
             raise RuntimeError("the sandbox is already running")
         self._wakeup = threading.Event()
-        self._server = _Server((HOST, self._port), self)
-        self._port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name=f"3pl-sandbox-{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
+        self._server = _ThreePLServer(self._port, self).start(name=f"3pl-sandbox-{self._port}")
+        self._port = self._server.port
         if self.async_webhooks:
             self._outbox = queue.Queue()
             self._sender = threading.Thread(
@@ -168,19 +167,20 @@ class ThreePLSandbox:
         return self
 
     def stop(self):
-        server, thread = self._server, self._thread
+        server = self._server
         if server is None:
             return
-        self._server = self._thread = None
+        self._server = None
         self._wakeup.set()
         if self._outbox is not None:
             self._outbox.put(None)
             self._sender.join(timeout=5)
             self._outbox = self._sender = None
-        server.shutdown()
-        server.server_close()
-        server.close_connections()
-        thread.join()
+        server.stop()
+
+    @property
+    def running(self):
+        return self._server is not None
 
     def __enter__(self):
         return self.start()
@@ -1127,6 +1127,9 @@ class ThreePLSandbox:
             "boxes": copy.deepcopy(boxes),
             "created_date": _iso(),
         }
+        for box in wro["boxes"]:
+            for item in box.get("box_items") or []:
+                item["sku"] = self.products[item["product_id"]]["reference_id"]
         self.receiving[wro_id] = wro
         return _Reply(201, copy.deepcopy(wro))
 

@@ -1,0 +1,1 @@
+"""Plain Python of the 3PL addon (no Odoo imports): ShipBob wire mapping and status rules."""

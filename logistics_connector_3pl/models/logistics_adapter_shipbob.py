@@ -1,0 +1,335 @@
+import json
+
+from odoo import api, models
+from odoo.addons.logistics_connector_base.lib.errors import (
+    BusinessError,
+    ConfigurationError,
+    DocumentValidationError,
+)
+
+from ..lib import shipbob
+
+CREATE_PATHS = {"order_release": "order", "receipt": "receiving", "return": "return"}
+
+
+class LogisticsAdapterShipbob(models.AbstractModel):
+    """A 3PL following ShipBob's public API: orders unique by ``reference_id`` (a 422
+    "Duplicate reference ID" means an earlier attempt landed: the order is looked up and
+    bound), receiving orders (WRO) for advance shipping notices, returns, inventory paged by
+    ``next-page``, 429 with ``x-retry-after`` (the transport turns it into a TransientError
+    with the partner's delay), and Standard Webhooks events for shipments, deliveries,
+    warehouse progress, returns and receiving.
+
+    The partner's base URL carries the dated API version, e.g.
+    ``https://api.shipbob.com/2026-07``."""
+
+    _name = "logistics.adapter.shipbob"
+    _inherit = "logistics.adapter"
+    _description = "ShipBob-style REST + webhooks"
+
+    # ---- outbound ----------------------------------------------------------------------------
+    @api.model
+    def _send(self, message, resend=False):
+        if message.flow not in CREATE_PATHS:
+            raise ConfigurationError(
+                self.env._("The ShipBob adapter cannot send %(flow)s.", flow=message.flow)
+            )
+        backend = message.backend_id
+        document = message.canonical_payload or {}
+        transport = backend._rest_transport()
+        with self._exchange(message, transport):
+            if message.flow == "order_release":
+                action = document.get("action") or "create"
+                if action == "cancel":
+                    result = self._cancel_order(message, transport, document)
+                elif action == "update":
+                    result = self._update_order(message, transport, document)
+                else:
+                    result = self._create_order(message, transport, document, resend)
+            elif message.flow == "receipt":
+                result = self._create_receiving(message, transport, document, resend)
+            else:
+                result = self._create_return(message, transport, document, resend)
+        if result.get("id"):
+            message.write({"external_id": str(result["id"])})
+        return {key: result.get(key) for key in ("id", "status", "reference_id") if key in result}
+
+    @api.model
+    def _call(self, message, transport, method, path, **kwargs):
+        return transport.request(
+            method, path, correlation_id=message.correlation_id, accept_statuses=(422,), **kwargs
+        )
+
+    @api.model
+    def _channel_headers(self, message, transport):
+        backend = message.backend_id
+        channel = backend.shipbob_channel_id
+        if not channel:
+            channels = self._call(message, transport, "GET", "channel").json() or []
+            if not channels:
+                raise ConfigurationError(
+                    self.env._(
+                        "The ShipBob token of %(partner)s sees no channel: create one in ShipBob "
+                        "(or give a token of the right account), then retry.",
+                        partner=backend.name,
+                    )
+                )
+            channel = str(channels[0]["id"])
+            backend.sudo().shipbob_channel_id = channel
+        return {"shipbob_channel_id": str(channel)}
+
+    @api.model
+    def _find(self, message, transport, path, query, value):
+        """The partner's record whose ``query`` is ``value``, or None."""
+        found = self._call(message, transport, "GET", path, params={query: value}).json() or []
+        return found[0] if found else None
+
+    @api.model
+    def _refused(self, message, response, what):
+        """ShipBob's 422 as words a person can act on."""
+        try:
+            problem = json.loads(response.content)
+            errors = problem.get("errors") or {}
+            reasons = [text for texts in errors.values() for text in texts] or [
+                problem.get("title")
+            ]
+        except (ValueError, AttributeError, TypeError):
+            reasons = [response.text[:300]]
+        error = BusinessError(
+            self.env._(
+                "%(partner)s refused %(what)s: %(reasons)s",
+                partner=message.backend_id.name,
+                what=what,
+                reasons="; ".join(str(r) for r in reasons if r),
+            ),
+            status=response.status,
+        )
+        error.exchange = response.exchange
+        return error
+
+    @api.model
+    def _create_order(self, message, transport, document, resend):
+        reference = document["reference"]
+        if resend:
+            found = self._find(message, transport, "order", "ReferenceIds", reference)
+            if found:
+                return found
+        service = (document.get("carrier") or {}).get(
+            "service"
+        ) or message.backend_id.default_service_level
+        if not service:
+            raise ConfigurationError(
+                self.env._(
+                    "%(reference)s has no shipping method and %(partner)s has no default service "
+                    "level: set one of them, then retry.",
+                    reference=reference,
+                    partner=message.backend_id.name,
+                )
+            )
+        payload = shipbob.order_payload(document, service)
+        response = self._call(
+            message,
+            transport,
+            "POST",
+            "order",
+            json=payload,
+            headers=self._channel_headers(message, transport),
+        )
+        if response.status == 422:
+            if "duplicate reference" in response.text.lower():
+                # An earlier attempt landed (its answer was lost): bind the order it made.
+                found = self._find(message, transport, "order", "ReferenceIds", reference)
+                if found:
+                    return found
+            raise self._refused(message, response, self.env._("order %(ref)s", ref=reference))
+        return response.json()
+
+    @api.model
+    def _existing_order(self, message, transport, reference):
+        return self._find(message, transport, "order", "ReferenceIds", reference)
+
+    @api.model
+    def _update_order(self, message, transport, document):
+        reference = document["reference"]
+        order = self._existing_order(message, transport, reference)
+        if not order:
+            raise BusinessError(
+                self.env._(
+                    "%(partner)s has no order %(reference)s to change: send the transfer again "
+                    "(Send to 3PL) instead.",
+                    partner=message.backend_id.name,
+                    reference=reference,
+                )
+            )
+        body = {"products": shipbob.products_payload(document)}
+        response = self._call(message, transport, "PUT", f"order/{order['id']}", json=body)
+        if response.status == 422:
+            raise self._refused(
+                message,
+                response,
+                self.env._(
+                    "the new quantities of %(reference)s, so it will ship the quantities it had: "
+                    "put the transfer's quantities back or ship the difference separately",
+                    reference=reference,
+                ),
+            )
+        return response.json()
+
+    @api.model
+    def _cancel_order(self, message, transport, document):
+        reference = document["reference"]
+        order = self._existing_order(message, transport, reference)
+        if not order:
+            return {"id": None, "status": "NotFound", "reference_id": reference}
+        if order.get("status") == "Cancelled":
+            return order
+        response = self._call(message, transport, "POST", f"order/{order['id']}/cancel")
+        if response.status == 422:
+            raise self._refused(
+                message,
+                response,
+                self.env._(
+                    "to cancel %(reference)s, so it will ship: stop the parcel with the carrier "
+                    "or create a return once it arrives, and check the Odoo transfer",
+                    reference=reference,
+                ),
+            )
+        return response.json()
+
+    @api.model
+    def _product_id(self, message, transport, line):
+        """ShipBob's product id of a SKU; a SKU it does not know yet is added to its catalog."""
+        found = self._find(message, transport, "product", "sku", line["sku"])
+        if found:
+            return found["id"]
+        response = self._call(
+            message,
+            transport,
+            "POST",
+            "product",
+            json={"reference_id": line["sku"], "name": line.get("description") or line["sku"]},
+            headers=self._channel_headers(message, transport),
+        )
+        if response.status == 422:
+            raise self._refused(message, response, self.env._("SKU %(sku)s", sku=line["sku"]))
+        return response.json()["id"]
+
+    @api.model
+    def _fulfillment_center(self, document, backend):
+        code = document.get("warehouse_code")
+        if not str(code or "").isdigit():
+            raise ConfigurationError(
+                self.env._(
+                    "The Warehouse mapping of %(partner)s must give ShipBob's fulfillment center "
+                    "id (a number), not '%(code)s': correct it in Logistics > Configuration > "
+                    "Mappings, then retry.",
+                    partner=backend.name,
+                    code=code,
+                )
+            )
+        return {"id": int(code)}
+
+    @api.model
+    def _create_receiving(self, message, transport, document, resend):
+        reference = document["reference"]
+        if resend:
+            found = self._find(message, transport, "receiving", "PurchaseOrderNumbers", reference)
+            if found:
+                return found
+        items = [
+            {
+                "product_id": self._product_id(message, transport, line),
+                "quantity": shipbob.whole_units(
+                    line["quantity_expected"], f"{reference} {line['sku']}"
+                ),
+                "lot_number": line.get("lot"),
+            }
+            for line in document["lines"]
+        ]
+        payload = {
+            "fulfillment_center": self._fulfillment_center(document, message.backend_id),
+            "package_type": "Package",
+            "box_packaging_type": "EverythingInOneBox",
+            "boxes": [{"tracking_number": None, "box_items": items}],
+            "expected_arrival_date": document.get("expected_date"),
+            "purchase_order_number": reference,
+        }
+        response = self._call(
+            message,
+            transport,
+            "POST",
+            "receiving",
+            json=payload,
+            headers=self._channel_headers(message, transport),
+        )
+        if response.status == 422:
+            raise self._refused(
+                message, response, self.env._("receiving order %(ref)s", ref=reference)
+            )
+        return response.json()
+
+    @api.model
+    def _create_return(self, message, transport, document, resend):
+        reference = document["reference"]
+        if resend:
+            found = self._find(message, transport, "return", "ReferenceIds", reference)
+            if found:
+                return found
+        payload = {
+            "reference_id": reference,
+            "fulfillment_center": self._fulfillment_center(document, message.backend_id),
+            "inventory": [
+                {
+                    "id": self._product_id(message, transport, line),
+                    "quantity": shipbob.whole_units(line["quantity"], f"{reference} {line['sku']}"),
+                    "requested_action": shipbob.REQUESTED_ACTIONS.get(
+                        line.get("disposition") or "restock", "Restock"
+                    ),
+                }
+                for line in document["lines"]
+            ],
+        }
+        original = document.get("original_order_reference")
+        order = original and self._existing_order(message, transport, original)
+        if order and order.get("shipments"):
+            payload["original_shipment_id"] = order["shipments"][0]["id"]
+        response = self._call(
+            message,
+            transport,
+            "POST",
+            "return",
+            json=payload,
+            headers=self._channel_headers(message, transport),
+        )
+        if response.status == 422:
+            if "duplicate reference" in response.text.lower():
+                found = self._find(message, transport, "return", "ReferenceIds", reference)
+                if found:
+                    return found
+            raise self._refused(message, response, self.env._("return %(ref)s", ref=reference))
+        return response.json()
+
+    # ---- inbound -----------------------------------------------------------------------------
+    @api.model
+    def _webhook_flow(self, envelope):
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
+            raise DocumentValidationError(
+                self.env._("The ShipBob event has no 'type' (its topic).")
+            )
+        return shipbob.flow_for_topic(envelope["type"])
+
+    @api.model
+    def _decode(self, message):
+        envelope = self._parse_json(message._raw_payload(), self.env._("ShipBob event"))
+        return shipbob.documents_of(envelope)
+
+    # ---- administration ----------------------------------------------------------------------
+    @api.model
+    def _test_connection(self, backend):
+        transport = backend._rest_transport()
+        channels = transport.request("GET", "channel").json() or []
+        return self.env._(
+            "ShipBob answered with %(count)s channel(s): %(channels)s.",
+            count=len(channels),
+            channels=", ".join(f"{c.get('name')} (id {c.get('id')})" for c in channels) or "-",
+        )
