@@ -426,8 +426,9 @@ def test_a_100000_line_file_streams_through_in_little_memory():
         tracemalloc.stop()
     assert report.status == "accepted", report.findings()[:3]
     assert sum(g.received for g in report.interchanges[0].groups) == 5
-    # the file is about 1.7 MB; holding its segments would take well over 20 MB
-    assert peak < 3_000_000, peak
+    # the file is about 1.7 MB; holding its segments would take over 20 MB (the bounded
+    # caches of values already found valid take about 1 MB)
+    assert peak < 5_000_000, peak
 
 
 # --- serializer --------------------------------------------------------------------------

@@ -49,6 +49,7 @@ def _separator_columns():
 # 0-based columns where the element separator must stand in a well-formed ISA
 ISA_SEPARATOR_COLUMNS = _separator_columns()
 LINE_BREAKS = "\r\n"
+_INTERCHANGE_TAGS = frozenset(("ISA", "IEA"))
 
 
 @dataclass(frozen=True)
@@ -206,17 +207,29 @@ def _text_chunks(source, chunk_size):
 
 def iter_segments(source, chunk_size=1 << 16):
     """Yield the segments of ``source``: an InterchangeHeader for each ISA, a Segment for
-    every other one. After an IEA the next ISA is read fixed-width again (its separators
-    may differ).
+    every other one, numbered from 1 in file order. After an IEA the next ISA is read
+    fixed-width again (its separators may differ).
 
     :raises UnreadableFile: when an ISA is missing or malformed (segments before it were
         already yielded)
     """
+    number = 0
+    for raw in iter_raw_segments(source, chunk_size):
+        number += 1
+        if raw.__class__ is list:
+            yield Segment(raw[0], raw[1:], number)
+        else:
+            raw.number = number
+            yield raw
+
+
+def iter_raw_segments(source, chunk_size=1 << 16):
+    """The fast form of ``iter_segments``: an InterchangeHeader for each ISA and, for every
+    other segment, a plain list ``[tag, element1, ...]`` (no object per segment)."""
     chunks = _text_chunks(source, chunk_size)
     buffer = ""
     start = 0  # offset of buffer[0] in the file
     pos = 0
-    number = 0
     delimiters = None
     exhausted = False
 
@@ -248,8 +261,7 @@ def iter_segments(source, chunk_size=1 << 16):
             while len(buffer) - pos < ISA_LENGTH and more():
                 pass
             elements, delimiters = parse_isa(buffer[pos : pos + ISA_LENGTH], start + pos)
-            number += 1
-            yield InterchangeHeader(elements, number, delimiters)
+            yield InterchangeHeader(elements, 0, delimiters)
             pos += ISA_LENGTH
             continue
         terminator = delimiters.segment
@@ -263,33 +275,31 @@ def iter_segments(source, chunk_size=1 << 16):
             if rest:
                 # an unterminated last segment still counts: the validator reports what
                 # is missing after it (e.g. the IEA)
-                number += 1
-                elements = rest.split(separator)
-                yield Segment(elements[0], elements[1:], number)
+                yield rest.split(separator)
             return
-        # every complete segment in the buffer at once (the fast path)
-        offset = pos
+        # every complete segment in the buffer at once (the fast path); offsets are only
+        # worked out when an ISA or IEA needs them
+        block_start = pos
         raws = buffer[pos:end].split(terminator)
         pos = end + 1
-        for raw in raws:
-            raw_offset = offset
-            offset += len(raw) + 1
-            if raw and raw[0] in LINE_BREAKS:
-                raw = raw.lstrip(LINE_BREAKS)
-            if raw and raw[-1] == "\r":
-                raw = raw.rstrip(LINE_BREAKS)
-            if not raw:
-                continue
-            if raw.startswith("ISA") and raw[3:4] == separator:
-                # a new interchange before this one's IEA: read it fixed-width
-                pos = raw_offset
-                delimiters = None
-                break
-            number += 1
+        for index, raw in enumerate(raws):
+            # raw[:1] is "" for an empty segment, which "in" also matches: skipped below
+            if raw[:1] in LINE_BREAKS or raw[-1:] == "\r":
+                raw = raw.strip(LINE_BREAKS)
+                if not raw:
+                    continue
             elements = raw.split(separator)
             tag = elements[0]
-            yield Segment(tag, elements[1:], number)
-            if tag == "IEA":
-                pos = offset
+            if tag in _INTERCHANGE_TAGS:
+                if tag == "IEA":
+                    yield elements
+                    index += 1  # the next interchange starts after this terminator
+                elif len(elements) < 2:
+                    yield elements
+                    continue
+                # an IEA ends the interchange; an ISA before the IEA starts a new one:
+                # either way the next ISA is read fixed-width from its own offset
+                pos = block_start + sum(len(r) + 1 for r in raws[:index])
                 delimiters = None
                 break
+            yield elements

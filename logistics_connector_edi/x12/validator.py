@@ -8,7 +8,6 @@ set's segments (``keep_segments=True``, for decoding).
 
 import datetime
 import re
-from dataclasses import dataclass
 
 from .charset import EXTENDED, INVALID_CHARACTER, describe_character
 from .codes import FUNCTIONAL_IDS
@@ -23,7 +22,7 @@ from .report import (
     describe_segment_code,
 )
 from .spec import DEFAULT_RULES, LoopSpec
-from .tokenizer import iter_segments
+from .tokenizer import Segment, iter_raw_segments
 
 _NUMERIC = re.compile(r"-?\d+\Z")
 _DECIMAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)\Z")
@@ -97,15 +96,30 @@ class SegmentChecker:
     """Element checks of one segment spec, with a cache of values already found valid
     (qualifiers and units repeat on every line of a big file)."""
 
-    __slots__ = ("cache", "charset", "spec")
+    __slots__ = ("cache", "charset", "clean", "rule_patterns", "spec")
 
     def __init__(self, spec, charset):
         self.spec = spec
         self.charset = charset
         self.cache = [set() for _ in spec.elements]
+        self.clean = set()  # whole segments already found clean
+        self.rule_patterns = {}  # which elements are present -> do the rules hold?
 
-    def check(self, elements, delimiters):
-        """:returns: list of ElementFinding (empty when the segment is clean)"""
+    def check(self, raw, delimiters):
+        """Check ``raw`` (``[tag, element1, ...]``).
+
+        :returns: list of ElementFinding (empty when the segment is clean)
+        """
+        key = tuple(raw)
+        if key in self.clean:
+            return ()
+        elements = raw[1:]
+        findings = self._check_elements(elements, delimiters)
+        if not findings and len(self.clean) < _CACHE_LIMIT:
+            self.clean.add(key)
+        return findings
+
+    def _check_elements(self, elements, delimiters):
         specs = self.spec.elements
         findings = []
         cache = self.cache
@@ -140,7 +154,13 @@ class SegmentChecker:
             elif len(seen) < _CACHE_LIMIT:
                 seen.add(value)
         if self.spec.rules:
-            findings.extend(self._check_rules(elements))
+            pattern = tuple(map(bool, elements))
+            holds = self.rule_patterns.get(pattern)
+            if holds is None or not holds:
+                rule_findings = self._check_rules(elements)
+                if len(self.rule_patterns) < _CACHE_LIMIT:
+                    self.rule_patterns[pattern] = not rule_findings
+                findings.extend(rule_findings)
         return findings
 
     def _check(self, spec, value, position, delimiters):
@@ -279,15 +299,43 @@ def _tags_within(children):
     return tags
 
 
-@dataclass
+# per tuple of loop children (specs live as long as the process): where each tag starts,
+# and which children are mandatory
+_POSITIONS = {}
+_REQUIRED = {}
+
+
+def _positions(children):
+    """{tag: (indexes of the children it starts)} of one loop's children, cached."""
+    key = id(children)
+    found = _POSITIONS.get(key)
+    if found is None or found[0] is not children:
+        positions = {}
+        for index, child in enumerate(children):
+            tag = child.trigger if isinstance(child, LoopSpec) else child.tag
+            positions.setdefault(tag, []).append(index)
+        found = _POSITIONS[key] = (children, {t: tuple(i) for t, i in positions.items()})
+        _REQUIRED[key] = tuple(i for i, child in enumerate(children) if child.required)
+    return found[1]
+
+
 class _Frame:
     """An open loop instance: ``index`` is the slot last matched, ``count`` its uses (or,
     for a child loop slot, how many instances of it were opened)."""
 
-    loop: object  # LoopSpec or the set's body tuple
-    children: tuple
-    index: int = -1
-    count: int = 0
+    __slots__ = ("children", "count", "first", "index", "loop", "positions")
+
+    def __init__(self, loop, children, index=-1, count=0):
+        self.loop = loop  # LoopSpec, or None for the set's body
+        self.children = children
+        self.index = index
+        self.count = count
+        positions = _POSITIONS.get(id(children))
+        self.positions = (
+            positions[1] if positions and positions[0] is children else _positions(children)
+        )
+        # a loop's trigger segment opens a new instance: it is matched one level up
+        self.first = 0 if loop is None else 1
 
 
 class SetValidator:
@@ -311,9 +359,14 @@ class SetValidator:
             finding.tolerated = codes <= tolerated
         self.result.add(finding)
 
-    def _missing(self, children, start, stop, position, number, where):
-        """Report mandatory slots in ``children[start:stop]`` as missing."""
-        for child in children[start:stop]:
+    def _missing(self, children, start, stop, position, number, before):
+        """Report mandatory slots in ``children[start:stop]`` as missing (seen when
+        segment ``before`` came)."""
+        for index in _REQUIRED[id(children)]:
+            if index < start or (stop is not None and index >= stop):
+                continue
+            child = children[index]
+            where = f"before {before}"
             if child.required:
                 tag = child.trigger if isinstance(child, LoopSpec) else child.tag
                 what = f"the {tag} loop" if isinstance(child, LoopSpec) else f"segment {tag}"
@@ -325,23 +378,24 @@ class SetValidator:
                     number,
                 )
 
-    def feed(self, segment, position):
-        """Check ``segment`` at ``position`` (counted from ST = 1)."""
-        tag = segment.tag
-        if self._place(tag, position, segment.number):
+    def feed(self, raw, position, number):
+        """Check segment ``raw`` (``[tag, element1, ...]``) at ``position`` (counted from
+        ST = 1), the ``number``-th segment of the file."""
+        tag = raw[0]
+        if self._place(tag, position, number):
             checker = self.checkers.get(tag)
             if checker is None:
                 checker = self.checkers[tag] = SegmentChecker(
                     self.spec.segments[tag], self.rules.charset
                 )
-            element_findings = checker.check(segment.elements, self.delimiters)
+            element_findings = checker.check(raw, self.delimiters)
             if element_findings:
                 self._finding(
                     tag,
                     position,
                     "8",
                     describe_segment_code("8"),
-                    segment.number,
+                    number,
                     element_findings,
                 )
 
@@ -349,49 +403,50 @@ class SetValidator:
         stack = self.stack
         for depth in range(len(stack) - 1, -1, -1):
             frame = stack[depth]
+            indexes = frame.positions.get(tag)
+            if indexes is None:
+                continue
+            start = frame.index if frame.index > frame.first else frame.first
+            for index in indexes:
+                if index >= start:
+                    break
+            else:
+                continue
             children = frame.children
-            # a loop's trigger segment opens a new instance: it is matched one level up
-            start = max(frame.index, 0 if frame.loop is None else 1)
-            for index in range(start, len(children)):
-                child = children[index]
-                is_loop = isinstance(child, LoopSpec)
-                if (child.trigger if is_loop else child.tag) != tag:
-                    continue
+            child = children[index]
+            is_loop = child.__class__ is LoopSpec
+            if len(stack) > depth + 1:
                 # close the loops opened inside this frame
                 for inner in reversed(stack[depth + 1 :]):
-                    self._missing(
-                        inner.children, inner.index + 1, None, position, number, f"before {tag}"
-                    )
+                    self._missing(inner.children, inner.index + 1, None, position, number, tag)
                 del stack[depth + 1 :]
-                if index == frame.index:
-                    frame.count += 1
-                    limit = child.max_repeat if is_loop else child.max_use
-                    if frame.count > limit:
-                        if is_loop:
-                            self._finding(
-                                tag,
-                                position,
-                                "4",
-                                f"the {tag} loop occurs {frame.count} times, at most {limit}",
-                                number,
-                            )
-                        else:
-                            self._finding(
-                                tag,
-                                position,
-                                "5",
-                                f"segment {tag} is used {frame.count} times here, at most {limit}",
-                                number,
-                            )
-                else:
-                    self._missing(
-                        children, frame.index + 1, index, position, number, f"before {tag}"
-                    )
-                    frame.index = index
-                    frame.count = 1
-                if is_loop:
-                    stack.append(_Frame(child, child.children, 0, 1))
-                return True
+            if index == frame.index:
+                frame.count += 1
+                limit = child.max_repeat if is_loop else child.max_use
+                if frame.count > limit:
+                    if is_loop:
+                        self._finding(
+                            tag,
+                            position,
+                            "4",
+                            f"the {tag} loop occurs {frame.count} times, at most {limit}",
+                            number,
+                        )
+                    else:
+                        self._finding(
+                            tag,
+                            position,
+                            "5",
+                            f"segment {tag} is used {frame.count} times here, at most {limit}",
+                            number,
+                        )
+            else:
+                self._missing(children, frame.index + 1, index, position, number, tag)
+                frame.index = index
+                frame.count = 1
+            if is_loop:
+                stack.append(_Frame(child, child.children, 0, 1))
+            return True
         self._misplaced(tag, position, number)
         return False
 
@@ -414,7 +469,7 @@ class SetValidator:
     def close(self, position, number):
         """At the SE: everything mandatory still open is missing."""
         for frame in reversed(self.stack):
-            self._missing(frame.children, frame.index + 1, None, position, number, "before SE")
+            self._missing(frame.children, frame.index + 1, None, position, number, "SE")
         self.stack = self.stack[:1]
 
 
@@ -562,17 +617,24 @@ class X12Reader:
                     )
             interchange = None
 
+        number = 0
         try:
-            for segment in iter_segments(self.source):
-                tag = segment.tag
-                if result is not None and tag not in _ENVELOPE_TAGS:
+            for raw in iter_raw_segments(self.source):
+                number += 1
+                if result is not None and raw.__class__ is list and raw[0] not in _ENVELOPE_TAGS:
                     # the hot path: a segment inside a transaction set
                     position += 1
                     if keep:
-                        segments.append(segment)
+                        segments.append(Segment(raw[0], raw[1:], number))
                     if validator is not None:
-                        validator.feed(segment, position)
+                        validator.feed(raw, position, number)
                     continue
+                if raw.__class__ is list:
+                    segment = Segment(raw[0], raw[1:], number)
+                else:
+                    segment = raw
+                    segment.number = number
+                tag = segment.tag
                 if tag == "ISA":
                     parsed = close_set()
                     if parsed:
