@@ -1,6 +1,7 @@
 import json
+from urllib.parse import urljoin
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.lib.errors import (
     BusinessError,
     ConfigurationError,
@@ -10,6 +11,8 @@ from odoo.addons.logistics_connector_base.lib.errors import (
 from ..lib import shipbob
 
 CREATE_PATHS = {"order_release": "order", "receipt": "receiving", "return": "return"}
+# A partner paging for ever must not hold a worker: 2,000 pages of 250 SKUs is 500,000 SKUs.
+MAX_INVENTORY_PAGES = 2000
 
 
 class LogisticsAdapterShipbob(models.AbstractModel):
@@ -309,6 +312,51 @@ class LogisticsAdapterShipbob(models.AbstractModel):
             raise self._refused(message, response, self.env._("return %(ref)s", ref=reference))
         return response.json()
 
+    # ---- inventory (polled) ------------------------------------------------------------------
+    @api.model
+    def _pull_inventory(self, backend):
+        """Read ShipBob's whole inventory (every page, by its next-page header) and store it
+        raw as one inbound message per mapped fulfillment center: its job reconciles it with
+        Odoo's stock (the base's inventory applier). Returns the messages."""
+        transport = backend._rest_transport()
+        items, path, pages = [], "inventory?Limit=250", 0
+        while path:
+            response = transport.request("GET", path)
+            items += response.json() or []
+            next_page = response.headers.get("next-page")
+            # ShipBob's next-page is a path from the host (with the version).
+            path = urljoin(transport.base_url + "/", next_page) if next_page else None
+            pages += 1
+            if pages > MAX_INVENTORY_PAGES:
+                raise BusinessError(
+                    self.env._(
+                        "%(partner)s keeps giving a next page after %(pages)s pages of "
+                        "inventory: the sync stopped. Ask the partner.",
+                        partner=backend.name,
+                        pages=pages,
+                    )
+                )
+        taken_at = fields.Datetime.now().replace(microsecond=0).isoformat() + "Z"
+        messages = self.env["logistics.message"]
+        centers = (
+            self.env["logistics.mapping"]
+            .sudo()
+            .search([("backend_id", "=", backend.id), ("mapping_type", "=", "warehouse")])
+            .mapped("partner_value")
+        )
+        for center in centers:
+            raw = json.dumps(
+                {"fulfillment_center": center, "taken_at": taken_at, "inventory": items}
+            ).encode()
+            message, _created = messages._create_inbound(
+                backend,
+                "inventory_snapshot",
+                raw,
+                event_id=f"inventory:{center}:{taken_at}",
+            )
+            messages |= message
+        return messages
+
     # ---- inbound -----------------------------------------------------------------------------
     @api.model
     def _webhook_flow(self, envelope):
@@ -321,6 +369,16 @@ class LogisticsAdapterShipbob(models.AbstractModel):
     @api.model
     def _decode(self, message):
         envelope = self._parse_json(message._raw_payload(), self.env._("ShipBob event"))
+        if isinstance(envelope, dict) and "inventory" in envelope and "type" not in envelope:
+            # A pulled inventory (_pull_inventory): every SKU of one fulfillment center.
+            return [
+                shipbob.inventory_snapshot_of(
+                    envelope["inventory"],
+                    envelope["fulfillment_center"],
+                    envelope["taken_at"],
+                    reference=f"ShipBob {envelope['fulfillment_center']} {envelope['taken_at']}",
+                )
+            ]
         return shipbob.documents_of(envelope)
 
     # ---- administration ----------------------------------------------------------------------
