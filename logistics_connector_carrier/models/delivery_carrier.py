@@ -262,7 +262,7 @@ class DeliveryCarrier(models.Model):
             if label.state == "bought":
                 continue
             if self.logistics_label_mode == "queue":
-                self.env["logistics.message"]._create_outbound(
+                self.env["logistics.message"].sudo()._create_outbound(
                     backend, "label", picking, document=document, idempotency_key=key
                 )
                 queued = True
@@ -361,7 +361,8 @@ class DeliveryCarrier(models.Model):
     # ------------------------------------------------------------------------------------------
     def _logistics_backend(self):
         self.ensure_one()
-        backend = self.logistics_backend_id
+        # Whoever ships or quotes uses the account; only Logistics people see its settings.
+        backend = self.sudo().logistics_backend_id
         if not backend:
             raise UserError(
                 self.env._(
@@ -388,13 +389,19 @@ class DeliveryCarrier(models.Model):
         """One exchange while the user waits, through the base pipeline; the request and the
         answer are also logged when the shipping method's debug logging is on (the pipeline
         masks secrets)."""
-        outcome = self.env["logistics.message"]._exchange_now(
-            backend,
-            flow,
-            record,
-            document=document,
-            idempotency_key=key,
-            deadline=self.logistics_sync_deadline or None,
+        # The pipeline's own rights: people never write messages themselves (the base's
+        # jobs run the same way), whoever asks for the rate or validates the delivery.
+        outcome = (
+            self.env["logistics.message"]
+            .sudo()
+            ._exchange_now(
+                backend,
+                flow,
+                record,
+                document=document,
+                idempotency_key=key,
+                deadline=self.logistics_sync_deadline or None,
+            )
         )
         if self.debug_logging:
             self.log_xml(

@@ -3,6 +3,7 @@ pipeline, queue_job and the EasyPost-like sandbox."""
 
 from odoo import Command
 from odoo.exceptions import UserError
+from odoo.tests import new_test_user
 
 from .common import API_KEY, CarrierCase
 
@@ -69,6 +70,20 @@ class TestCarrierShipping(CarrierCase):
         self.assertEqual(len(bought), 1)
         self.assertEqual(bought[0]["selected_rate"]["service"], "Priority")
         self.assertEqual(bought[0]["reference"], picking.name.replace("/", "-") + "-1")
+
+    def test_people_without_logistics_rights_rate_and_ship(self):
+        """Salespeople and warehouse workers never write messages: the pipeline does."""
+        user = new_test_user(
+            self.env,
+            login="carrier_shipper",
+            groups="stock.group_stock_user,sales_team.group_sale_salesman",
+        )
+        order = self.make_order().with_user(user)
+        result = self.carrier.with_user(user).rate_shipment(order)
+        self.assertTrue(result["success"], result)
+        picking = self.make_picking(1.0).with_user(user)
+        self.validate(picking)
+        self.assertTrue(picking.carrier_tracking_ref)
 
     def test_ship_several_packages_one_label_each(self):
         picking = self.validate(self.make_picking(3.0, packages=[1.0, 2.0]))

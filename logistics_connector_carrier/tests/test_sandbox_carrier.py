@@ -150,3 +150,5 @@ class TestCarrierSandbox(unittest.TestCase):
         listed = self.call("GET", f"/v2/trackers?tracking_codes[]={code}").json()["trackers"]
         self.assertEqual(listed[0]["id"], tracker["id"])
         self.assertEqual(tracker["signed_by"], "A. Lovelace")
+        page = requests.get(tracker["public_url"], timeout=TIMEOUT)
+        self.assertIn("delivered", page.text)

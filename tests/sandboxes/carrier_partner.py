@@ -36,6 +36,7 @@ delivered in any order. Faults (GenericPartnerSandbox.inject): latency, status (
 import copy
 import hashlib
 import hmac
+import html
 import json
 import logging
 import secrets
@@ -391,6 +392,8 @@ class CarrierSandbox(GenericPartnerSandbox):
                 return _error(404, "no such label")
             content, content_type = label
             return _Reply(200, raw=content, content_type=content_type)
+        if request.path.startswith("/track/") and request.method == "GET":
+            return self._tracking_page(request.path.rsplit("/", 1)[-1])
         if not request.path.startswith("/v2/"):
             return _error(404, f"no route for {request.path}")
         mode = self._mode_of(request.headers)
@@ -423,6 +426,23 @@ class CarrierSandbox(GenericPartnerSandbox):
                 404, "NOT_FOUND", f"The requested resource {request.path} was not found."
             )
         return handler(request, parts[1:], mode)
+
+    def _tracking_page(self, tracking_code):
+        """The carrier's public tracking page (where Odoo's tracking link points)."""
+        tracker = self.tracker(tracking_code)
+        if tracker is None:
+            return _error(404, f"unknown tracking number {tracking_code}")
+        rows = "".join(
+            f"<tr><td>{html.escape(d['datetime'])}</td><td>{html.escape(d['status'])}</td>"
+            f"<td>{html.escape(d['message'] or '')}</td></tr>"
+            for d in reversed(tracker["tracking_details"])
+        )
+        page = (
+            f"<html><head><title>{html.escape(tracking_code)}</title></head><body>"
+            f"<h1>Parcel {html.escape(tracking_code)}: {html.escape(tracker['status'])}</h1>"
+            f"<table>{rows}</table></body></html>"
+        )
+        return _Reply(200, raw=page.encode(), content_type="text/html; charset=utf-8")
 
     def _mode_of(self, headers):
         scheme, _, credentials = (headers.get("authorization") or "").partition(" ")
