@@ -133,7 +133,9 @@ def tracking_events(tracker, shipment_reference=None):
         event = {
             "schema": "tracking_event/1",
             "tracking_number": tracker["tracking_code"],
-            "event_id": f"{tracker.get('id')}:{detail.get('datetime')}:{partner_status}",
+            # Tracking details carry no id of their own: what, when and why make one.
+            "event_id": f"{tracker.get('id')}:{detail.get('datetime')}:{partner_status}:"
+            f"{detail.get('status_detail') or ''}",
             "carrier": tracker.get("carrier"),
             "shipment_reference": shipment_reference,
             "status": EASYPOST_STATUS.get(partner_status, "exception"),
