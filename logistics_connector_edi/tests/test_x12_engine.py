@@ -551,3 +551,12 @@ def test_the_package_has_no_odoo_import():
     package = pathlib.Path(__file__).parent.parent / "x12"
     for module in package.glob("*.py"):
         assert "odoo" not in module.read_text().replace("odoo.addons.logistics", ""), module
+
+
+def test_an_empty_file_is_unreadable_in_plain_words():
+    for empty in ("", "\r\n  \n", b""):
+        report = validate(empty)
+        assert report.status == "unreadable"
+        assert report.findings() == [
+            "unreadable: the file holds no interchange (it is empty or blank)"
+        ]

@@ -20,15 +20,25 @@ def _copy_of_bad_data(value, delimiters):
     return text[:99] if first_invalid_character(text) is None else None
 
 
+def _echo(value, max_length, delimiters=None):
+    """A received value repeated in an acknowledgement: characters that cannot be written
+    (or are our separators) become '?', and it is clipped to the element's width; an
+    acknowledgement of a damaged file must still be writable."""
+    text = _UNSAFE.sub("?", value or "")
+    for separator in delimiters.all() if delimiters else ():
+        text = text.replace(separator, "?")
+    return text[:max_length]
+
+
 def ta1_segment(interchange_result):
     """TA1*ISA13*ISA09*ISA10*ack*note: one per input interchange, with its first note."""
     note = interchange_result.notes[0][0] if interchange_result.notes else "000"
     return (
         "TA1",
         [
-            interchange_result.control_number,
-            interchange_result.date,
-            interchange_result.time,
+            _echo(interchange_result.control_number, 9),
+            _echo(interchange_result.date, 6),
+            _echo(interchange_result.time, 4),
             interchange_result.code,
             note,
         ],
@@ -37,12 +47,14 @@ def ta1_segment(interchange_result):
 
 def build_997(group_result, control_number, delimiters):
     """The 997 set answering one input functional group."""
-    segments = [("AK1", [group_result.functional_id, group_result.control_number])]
+    segments = [
+        ("AK1", [_echo(group_result.functional_id, 2), _echo(group_result.control_number, 9)])
+    ]
     for result in group_result.sets:
-        segments.append(("AK2", [result.set_id, result.control_number]))
+        segments.append(("AK2", [_echo(result.set_id, 3), _echo(result.control_number, 9)]))
         for finding in result.errors:
             if finding.elements:
-                segments.append(("AK3", [finding.tag, str(finding.position), finding.loop, "8"]))
+                segments.append(("AK3", [_echo(finding.tag, 3), str(finding.position), None, "8"]))
                 for element in finding.elements[:99]:
                     position = (
                         [str(element.position), str(element.component)]
@@ -62,7 +74,7 @@ def build_997(group_result, control_number, delimiters):
                     )
             else:
                 segments.append(
-                    ("AK3", [finding.tag[:3], str(finding.position), finding.loop, finding.code])
+                    ("AK3", [_echo(finding.tag, 3), str(finding.position), None, finding.code])
                 )
         segments.append(("AK5", [result.code, *result.error_codes]))
     declared = group_result.declared_sets
@@ -102,10 +114,10 @@ def build_acknowledgements(
         sender_qualifier, sender_id = received.receiver
         receiver_qualifier, receiver_id = received.sender
         reply = Interchange(
-            sender_qualifier,
-            sender_id,
-            receiver_qualifier,
-            receiver_id,
+            _echo(sender_qualifier, 2),
+            _echo(sender_id, 15),
+            _echo(receiver_qualifier, 2),
+            _echo(receiver_id, 15),
             isa13,
             usage=received.usage if received.usage in ("P", "T") else "P",
             version=received.header[11] if received.header[11] in ("00401", "00501") else "00401",
@@ -117,11 +129,9 @@ def build_acknowledgements(
         if received.code != REJECTED and received.groups:
             by_pair = {}
             for group in received.groups:
-                key = (group.receiver, group.sender)
+                key = (_echo(group.receiver, 15), _echo(group.sender, 15))
                 if key not in by_pair:
-                    by_pair[key] = FunctionalGroup(
-                        "FA", group.receiver, group.sender, gs06, "004010", date=now
-                    )
+                    by_pair[key] = FunctionalGroup("FA", *key, gs06, "004010", date=now)
                     gs06 += 1
                     reply.groups.append(by_pair[key])
                 by_pair[key].sets.append(build_997(group, st02, received.delimiters))

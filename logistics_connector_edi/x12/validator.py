@@ -719,6 +719,8 @@ class X12Reader:
                 )
         except UnreadableFile as error:
             report.unreadable = str(error)
+        if not report.interchanges and not report.unreadable:
+            report.unreadable = "the file holds no interchange (it is empty or blank)"
         parsed = close_set()
         if parsed:
             yield parsed
