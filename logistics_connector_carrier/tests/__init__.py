@@ -2,3 +2,4 @@ from . import test_adapter_registration
 from . import test_sandbox_carrier
 from . import test_carrier_shipping
 from . import test_carrier_tracking
+from . import test_carrier_rollback
