@@ -100,6 +100,8 @@ RATE_LIMIT_MAX_SLEEP = 2.0
 
 # Seconds a half-open probe may take before another worker may probe instead.
 PROBE_LEASE = 120
+# A partner's last success is written at most this often (seconds) while it stays healthy.
+HEALTH_STALENESS = 30
 
 # Tracking statuses in the order a parcel lives them: a late event never moves a picking back.
 TRACKING_RANK = {

@@ -1,6 +1,13 @@
+import logging
 from contextlib import contextmanager
 
 from odoo.tools import mute_logger
+
+_logger = logging.getLogger(__name__)
+
+# Longest wait of a side transaction for a row lock: it can never hang on a lock its caller holds.
+SIDE_LOCK_TIMEOUT = "5s"
+AFTER_COMMIT_KEY = "logistics_after_commit"
 
 
 @contextmanager
@@ -12,11 +19,73 @@ def autonomous_cursor(env):
     instead of failing to serialize. It waits at most a few seconds for a lock, so that it can
     never hang on a lock its own caller holds. In test mode it shares the test transaction,
     like every registry cursor."""
-    with env.registry.cursor() as cr:
-        if not env.registry.in_test_mode():
-            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-        cr.execute("SET LOCAL lock_timeout = '5s'")
+    with _side_cursor(env.registry) as cr:
         yield cr
+
+
+@contextmanager
+def _side_cursor(registry):
+    with registry.cursor() as cr:
+        _side_settings(cr, registry)
+        yield cr
+
+
+def _side_settings(cr, registry):
+    if registry.in_test_mode():
+        cr.execute(f"SET LOCAL lock_timeout = '{SIDE_LOCK_TIMEOUT}'")
+    else:
+        # One round trip for both settings: side transactions are on the hot path.
+        cr.execute(
+            "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
+            f"SET LOCAL lock_timeout = '{SIDE_LOCK_TIMEOUT}'"
+        )
+
+
+def after_commit(env, key, work):
+    """Run ``work(cr)`` once the caller's transaction has committed, in the one side
+    transaction (as autonomous_cursor's) that all such work of that transaction shares: the
+    attempt log and the audit seal cost one connection and one commit together. A ``key``
+    registered twice runs once. Each piece runs in a savepoint of its own: one that fails is
+    logged (its error class only: the text may quote data) and undoes nothing else. It runs
+    inside the caller's commit, which already happened, so it never raises."""
+    postcommit = env.cr.postcommit
+    works = postcommit.data.get(AFTER_COMMIT_KEY)
+    if works is None:
+        works = postcommit.data[AFTER_COMMIT_KEY] = {}
+        registry = env.registry
+
+        def run():
+            try:
+                with _side_cursor(registry) as cr:
+                    try:
+                        # Together, without savepoints: the common case costs no extra trip.
+                        for piece in works.values():
+                            piece(cr)
+                    except Exception:
+                        # Each piece on its own, so the one that fails undoes nothing else
+                        # (they are idempotent: a piece that ran before runs again).
+                        cr.rollback()
+                        _side_settings(cr, registry)
+                        for name, piece in list(works.items()):
+                            try:
+                                with cr.savepoint(flush=False):
+                                    piece(cr)
+                            except Exception as error:
+                                _logger.warning(
+                                    "%s failed after commit (%s); it is caught up later (the "
+                                    "sealing cron seals what the audit seal left)",
+                                    name,
+                                    type(error).__name__,
+                                )
+            except Exception as error:
+                _logger.warning(
+                    "%s failed after commit (%s); it is caught up later",
+                    ", ".join(works),
+                    type(error).__name__,
+                )
+
+        postcommit.add(run)
+    works.setdefault(key, work)
 
 
 class _ProbeInserted(Exception):

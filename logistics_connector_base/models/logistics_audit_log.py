@@ -26,12 +26,12 @@ from datetime import datetime, timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.modules.registry import Registry
 from odoo.tools import SQL
 from odoo.tools import config as odoo_config
 
 from ..const import AUDIT_EVENTS, AUDIT_PURGE_BATCH, MANAGER_GROUP
 from ..lib.masking import mask_mapping, mask_urls
+from .db_tools import after_commit
 
 _logger = logging.getLogger(__name__)
 
@@ -57,9 +57,6 @@ HASHED_FIELDS = (
     "prev_hash",
 )
 VERIFY_BATCH = 5000
-# Safety net of the post-commit seal against any other lock wait (e.g. a chain head being
-# created by another transaction): give up quickly, the cron seals later.
-SEAL_LOCK_TIMEOUT = "5s"
 
 
 def _normalise(value):
@@ -353,40 +350,28 @@ class LogisticsAuditLog(models.Model):
         """Insert the entry unsealed and have it sealed once this transaction commits."""
         # create_date is set by the ORM to the same transaction timestamp (cr.now()).
         create_values = {key: value for key, value in values.items() if key != "create_date"}
-        entry = self.sudo().with_context(**{APPEND_FLAG: True}).create(create_values)
+        # The entry's company as the current one: no read of the user's companies per entry.
+        entry = (
+            self.sudo()
+            .with_context(**{APPEND_FLAG: True}, allowed_company_ids=[values["company_id"]])
+            .create(create_values)
+        )
         self._schedule_seal(values["company_id"])
         return entry.with_env(self.env)
 
     def _schedule_seal(self, company_id):
-        postcommit = self.env.cr.postcommit
-        companies = postcommit.data.setdefault("logistics_audit_seal", set())
-        if not companies:
-            dbname = self.env.cr.dbname
-
-            def seal():
-                # Runs inside commit(), after the business transaction is committed: raising
-                # here would turn a committed webhook into an error answer or mark a finished
-                # job failed. Whatever is left unsealed is sealed by the cron.
-                try:
-                    registry = Registry(dbname)
-                    with registry.cursor() as cr:
-                        # READ COMMITTED: each statement sees the latest committed entries.
-                        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                        cr.execute("SET LOCAL lock_timeout = %s", (SEAL_LOCK_TIMEOUT,))
-                        env = api.Environment(cr, SUPERUSER_ID, {})
-                        for company in sorted(companies):
-                            env["logistics.audit.log"]._seal_pending(company, skip_locked=True)
-                except Exception as error:  # anything: the commit already happened
-                    # Only the error class: its text may quote entry content.
-                    _logger.warning(
-                        "Sealing the audit entries of companies %s after commit failed (%s); "
-                        "the sealing cron will seal them.",
-                        sorted(companies),
-                        type(error).__name__,
-                    )
-
-            postcommit.add(seal)
+        # Sealed right after this transaction commits, in the side transaction it shares with
+        # the attempt log; whatever is left unsealed (a failure, a held chain head) is sealed
+        # by the next seal or the cron.
+        companies = self.env.cr.postcommit.data.setdefault("logistics_audit_seal", set())
         companies.add(company_id)
+
+        def seal(cr):
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            for company in sorted(companies):
+                env["logistics.audit.log"]._seal_pending(company, skip_locked=True)
+
+        after_commit(self.env, "audit seal", seal)
 
     @api.model
     def _seal_pending(self, company_id, skip_locked=False):
@@ -397,22 +382,25 @@ class LogisticsAuditLog(models.Model):
         holds the chain head: that seal, the next one or the cron seals these entries."""
         cr = self.env.cr
         self.env.flush_all()
-        cr.execute(
-            "INSERT INTO logistics_audit_chain (company_id, last_sequence, last_hash) "
-            "VALUES (%s, 0, %s) ON CONFLICT (company_id) DO NOTHING",
-            (company_id, GENESIS_HASH),
+        lock_head = SQL(
+            "SELECT last_sequence, last_hash FROM logistics_audit_chain "
+            "WHERE company_id = %s FOR UPDATE %s",
+            company_id,
+            SQL("SKIP LOCKED") if skip_locked else SQL(),
         )
-        cr.execute(
-            SQL(
-                "SELECT last_sequence, last_hash FROM logistics_audit_chain "
-                "WHERE company_id = %s FOR UPDATE %s",
-                company_id,
-                SQL("SKIP LOCKED") if skip_locked else SQL(),
-            )
-        )
+        cr.execute(lock_head)
         head = cr.fetchone()
         if head is None:
-            return 0
+            # The company's first entry (or a head held by another seal, then a no-op insert).
+            cr.execute(
+                "INSERT INTO logistics_audit_chain (company_id, last_sequence, last_hash) "
+                "VALUES (%s, 0, %s) ON CONFLICT (company_id) DO NOTHING",
+                (company_id, GENESIS_HASH),
+            )
+            cr.execute(lock_head)
+            head = cr.fetchone()
+            if head is None:
+                return 0
         sequence, last_hash = head
         key_id, keys = audit_keys()
         key = keys.get(key_id)

@@ -64,8 +64,16 @@ class LogisticsBackend(models.Model):
         """The endpoint of the current environment with credentials resolved from the
         environment variables, then the server configuration, then the database."""
         self.ensure_one()
-        endpoint = self.sudo().endpoint_ids.filtered(lambda e: e.environment == self.environment)
         names = self.env["logistics.backend.endpoint"]._logistics_endpoint_fields()
+        endpoint = (
+            self.env["logistics.backend.endpoint"]
+            .sudo()
+            .search_fetch(
+                [("backend_id", "=", self.id), ("environment", "=", self.environment)],
+                names,
+                limit=1,
+            )
+        )
         values = {name: endpoint[name] for name in names} if endpoint else {}
         values.update(self._credentials_from_server_config())
         if not values.get("base_url") and not values.get("sftp_host"):

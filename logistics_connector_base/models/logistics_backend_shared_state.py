@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
-from ..const import PROBE_LEASE
+from ..const import HEALTH_STALENESS, PROBE_LEASE
 from .db_tools import autonomous_cursor
 
 _logger = logging.getLogger(__name__)
@@ -73,6 +73,10 @@ class LogisticsBackend(models.Model):
         """0 when a request may go out now, else the seconds to postpone it. Closed: go.
         Open: wait for the cool-down. After it, one worker wins the half-open probe (a lease of
         PROBE_LEASE seconds) while the others keep waiting."""
+        if self.breaker_state == "closed":
+            # As this job's transaction saw it a moment ago: one request more to a partner
+            # that just went down is harmless, a side transaction per message is not.
+            return 0
         state, opened_at, cooldown, won = self._execute_shared_state(
             """
             WITH claim AS (
@@ -135,6 +139,14 @@ class LogisticsBackend(models.Model):
 
     def _breaker_record_success(self):
         """The partner answered: close the breaker (a no-op write when it already is)."""
+        if (
+            self.breaker_state == "closed"
+            and not self.breaker_failures
+            and self.last_success_at
+            and self.last_success_at > fields.Datetime.now() - timedelta(seconds=HEALTH_STALENESS)
+        ):
+            # Healthy and said so recently, as this transaction sees it: nothing to write.
+            return
         self._execute_shared_state(
             """
             UPDATE logistics_backend
@@ -144,10 +156,10 @@ class LogisticsBackend(models.Model):
                -- Health to the half-minute is enough: spare a row write per message.
                AND (breaker_state <> 'closed' OR breaker_failures <> 0
                     OR last_success_at IS NULL
-                    OR last_success_at < now() at time zone 'UTC' - interval '30 seconds')
+                    OR last_success_at < now() at time zone 'UTC' - make_interval(secs => %s))
          RETURNING id
             """,
-            (self.id,),
+            (self.id, HEALTH_STALENESS),
         )
 
     def _breaker_record_failure(self, error_text):

@@ -31,7 +31,6 @@ from ..lib.errors import (
     DocumentValidationError,
     InternalError,
     LogisticsError,
-    TransientError,
 )
 from ..lib.masking import mask_mapping, mask_secrets
 from ..lib.retry import RetryPolicy, decide_after_failure, stop_decision
@@ -599,9 +598,8 @@ class LogisticsMessage(models.Model):
             return "superseded: a newer job handles this message"
         if self.state not in ("pending", "queued", "retry", "in_progress"):
             return f"nothing to do: message is {self.state}"
-        self._lock_for_processing()
+        previous_attempts = self._lock_for_processing()
         backend = self.backend_id
-        previous_attempts = self._committed_attempts()
         if previous_attempts - self.attempt_floor >= (self.max_attempts or backend.max_attempts):
             # Attempts whose outcome was never written: the worker died in them (time or
             # memory limit, killed). The attempt records are committed before the partner is
@@ -623,60 +621,64 @@ class LogisticsMessage(models.Model):
         if slot:
             time.sleep(slot)
         self._record_attempt_start(previous_attempts)
-        attempts = previous_attempts + 1 - self.attempt_floor
-        self.write({"state": "in_progress", "attempts": attempts})
+        error = self._attempt(backend, resend=bool(previous_attempts))
+        # Written with the outcome, in one update: nobody sees this transaction before it
+        # commits, and the committed attempt row already tells that an attempt started.
+        self.attempts = previous_attempts + 1 - self.attempt_floor
+        if error is not None:
+            self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
+            if outbound and error.error_class == "transient":
+                backend._breaker_record_failure(self._masked(error.message))
+            elif outbound and error.error_class == "business":
+                # The partner answered (it refused): it is up, whatever the breaker thought.
+                backend._breaker_record_success()
+            return self._settle_failure(error)
+        if outbound:
+            backend._breaker_record_success()
+        self._mark_done()
+        return "done"
+
+    def _attempt(self, backend, resend):
+        """Call the adapter in a savepoint (a failed attempt leaves no partial business effect
+        behind). Returns None when it went through, else the classified error."""
         try:
-            # A failed attempt leaves no partial business effect behind.
             with self.env.cr.savepoint():
                 adapter = backend._get_adapter().with_context(
                     logistics_correlation_id=self.correlation_id
                 )
-                if outbound:
+                if self.direction == "outbound":
                     self._ensure_document()
-                    resend = bool(previous_attempts) or self._earlier_revision_attempted()
-                    answer = adapter._send(self, resend=resend)
+                    answer = adapter._send(
+                        self, resend=resend or self._earlier_revision_attempted()
+                    )
                     if isinstance(answer, dict | list):
                         self.response_payload = answer
                 else:
                     self._apply_documents(adapter._decode(self))
-        except TransientError as error:
-            self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
-            if outbound:
-                backend._breaker_record_failure(self._masked(error.message))
-            return self._settle_failure(error)
         except LogisticsError as error:
-            self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
-            if outbound and error.error_class == "business":
-                # The partner answered (it refused): it is up, whatever the breaker thought.
-                backend._breaker_record_success()
-            return self._settle_failure(error)
+            return error
         except (UserError, ValidationError) as error:
             # Our builder or applier refused the document in plain words: a person must look.
-            return self._settle_failure(DocumentValidationError(str(error)))
+            return DocumentValidationError(str(error))
         except psycopg2.OperationalError as error:
             if error.pgcode in PG_CONCURRENCY_ERRORS_TO_RETRY:
                 raise
             return self._unexpected(error)
         except Exception as error:  # a bug must not loop: it burns attempts up to dead
             return self._unexpected(error)
-        if outbound:
-            backend._breaker_record_success()
-        self._mark_done()
-        return "done"
+        return None
 
     def _unexpected(self, error):
         text = self._masked(str(error))[:300]
         # The text is masked; the traceback (code lines only) helps whoever fixes the bug.
         _logger.error("Unexpected error while processing %s: %s", self.name, text)
         _logger.debug("Traceback of the unexpected error", exc_info=True)
-        return self._settle_failure(
-            InternalError(
-                self.env._(
-                    "Unexpected error (%(kind)s): %(error)s. It is retried with backoff; if it "
-                    "keeps failing, report it with this message's name.",
-                    kind=type(error).__name__,
-                    error=text,
-                )
+        return InternalError(
+            self.env._(
+                "Unexpected error (%(kind)s): %(error)s. It is retried with backoff; if it "
+                "keeps failing, report it with this message's name.",
+                kind=type(error).__name__,
+                error=text,
             )
         )
 
@@ -705,10 +707,13 @@ class LogisticsMessage(models.Model):
     def _lock_for_processing(self):
         """One transaction at a time works on a message. If someone else holds it (a manager's
         action, an applier acknowledging it), the lock error makes queue_job run this job again
-        a few seconds later."""
+        a few seconds later. Returns the number of committed attempts, read with the lock."""
         self.env.cr.execute(
-            "SELECT id FROM logistics_message WHERE id = %s FOR NO KEY UPDATE NOWAIT", (self.id,)
+            "SELECT (SELECT count(*) FROM logistics_message_attempt a WHERE a.message_id = m.id)"
+            " FROM logistics_message m WHERE m.id = %s FOR NO KEY UPDATE OF m NOWAIT",
+            (self.id,),
         )
+        return self.env.cr.fetchone()[0]
 
     def _ensure_document(self):
         """The canonical document to send: the stored one if it is valid, else built anew from

@@ -2,7 +2,7 @@
 
 from odoo import api, fields, models
 
-from .db_tools import autonomous_cursor
+from .db_tools import after_commit, autonomous_cursor
 
 
 class LogisticsMessageAttempt(models.Model):
@@ -45,17 +45,15 @@ class LogisticsMessageAttempt(models.Model):
                 (message.id, number, job_uuid, self.env.uid, self.env.uid),
             )
             attempt_id = side_cr.fetchone()[0]
-        env = self.env
 
-        def finish():
-            with autonomous_cursor(env) as cr:
-                cr.execute(
-                    "UPDATE logistics_message_attempt SET finished_at = now() at time zone 'UTC',"
-                    " outcome = m.state, error_message = m.error_message "
-                    "FROM logistics_message m "
-                    "WHERE m.id = %s AND logistics_message_attempt.id = %s",
-                    (message.id, attempt_id),
-                )
+        def finish(cr):
+            cr.execute(
+                "UPDATE logistics_message_attempt SET finished_at = now() at time zone 'UTC',"
+                " outcome = m.state, error_message = m.error_message "
+                "FROM logistics_message m "
+                "WHERE m.id = %s AND logistics_message_attempt.id = %s",
+                (message.id, attempt_id),
+            )
 
-        self.env.cr.postcommit.add(finish)
+        after_commit(self.env, f"attempt {attempt_id}", finish)
         return attempt_id

@@ -578,7 +578,7 @@ class TestAuditSealAfterCommit(CommittedAuditCase):
         ):
             entry_id = self._record(cr_worker, "Committed, then the seal fails")
             cr_worker.commit()  # does not raise: the business transaction is committed
-        self.assertIn("the sealing cron will seal them", logs.output[0])
+        self.assertIn("audit seal failed after commit", logs.output[0])
         self.assertIn("UniqueViolation", logs.output[0])
         self.assertEqual(self._sealed(entry_id), (None, None, None))
         self.assertTrue(self._committed(entry_id), "the business transaction was kept")
