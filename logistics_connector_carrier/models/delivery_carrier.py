@@ -80,6 +80,13 @@ class DeliveryCarrier(models.Model):
         help="The same order asked again within this time is answered without calling the "
         "carrier. 0: always ask.",
     )
+    logistics_fallback_ids = fields.One2many(
+        "logistics.carrier.fallback",
+        "carrier_id",
+        string="Fallback Rules",
+        help="Ship with another method when the carrier is unavailable, the delivery is heavy "
+        "or goes to some countries. The first rule that holds wins.",
+    )
     logistics_notify_in_transit = fields.Boolean(string="Email: In transit")
     logistics_notify_out_for_delivery = fields.Boolean(string="Email: Out for delivery")
     logistics_notify_delivered = fields.Boolean(string="Email: Delivered", default=True)
@@ -355,6 +362,30 @@ class DeliveryCarrier(models.Model):
                     "resolved",
                     self.env._("The carrier sold the label of %(picking)s.", picking=picking.name),
                 )
+
+    def _logistics_reroute(self, picking):
+        """The shipping method a delivery goes with after the fallback rules, and why: (self,
+        False) when no rule holds. Rules chain (an alternate may have rules of its own), never
+        in a loop."""
+        method, reasons, seen = self, [], set()
+        while method.id not in seen:
+            seen.add(method.id)
+            weight = method._logistics_weight_kg(picking.shipping_weight or picking.weight)
+            for rule in method.sudo().logistics_fallback_ids.filtered("active"):
+                reason = rule._holds_for(picking, weight)
+                if reason:
+                    reasons.append(
+                        self.env._(
+                            "%(from)s -> %(to)s: %(reason)s",
+                            **{"from": method.name, "to": rule.alternate_carrier_id.name},
+                            reason=reason,
+                        )
+                    )
+                    method = rule.alternate_carrier_id.with_env(self.env)
+                    break
+            else:
+                break
+        return method, "; ".join(reasons) or False
 
     # ------------------------------------------------------------------------------------------
     # Helpers

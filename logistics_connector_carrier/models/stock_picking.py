@@ -41,6 +41,19 @@ class StockPicking(models.Model):
         self.ensure_one()
         if self.carrier_id.delivery_type != DELIVERY_TYPE:
             return super().send_to_shipper()
+        if not self.logistics_label_ids.filtered(lambda lab: lab.state != "cancelled"):
+            method, reason = self.carrier_id._logistics_reroute(self)
+            if method != self.carrier_id:
+                self.message_post(
+                    body=self.env._(
+                        "Shipped with %(method)s instead of %(planned)s (fallback rule: "
+                        "%(reason)s).",
+                        method=method.name,
+                        planned=self.carrier_id.name,
+                        reason=reason,
+                    )
+                )
+                self.carrier_id = method
         result = self.carrier_id.send_shipping(self)[0]
         if result["tracking_number"]:
             given = dict(self.env.context.get("logistics_shipping_results") or {})

@@ -3,3 +3,4 @@ from . import test_sandbox_carrier
 from . import test_carrier_shipping
 from . import test_carrier_tracking
 from . import test_carrier_rollback
+from . import test_carrier_fallback
