@@ -8,7 +8,7 @@
     "maintainers": ["logistics-connector"],
     "license": "AGPL-3",
     "installable": True,
-    "depends": ["logistics_connector_base", "delivery", "stock_delivery"],
+    "depends": ["logistics_connector_base", "delivery", "stock_delivery", "sale_stock"],
     "external_dependencies": {"python": ["requests", "zeep"]},
     "data": [
         "security/ir.model.access.csv",
@@ -17,6 +17,7 @@
         "data/ir_cron_data.xml",
         "views/delivery_carrier_views.xml",
         "views/logistics_carrier_label_views.xml",
+        "wizards/logistics_rate_shopping_views.xml",
     ],
     "demo": ["demo/logistics_carrier_demo.xml"],
 }

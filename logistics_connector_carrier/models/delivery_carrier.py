@@ -154,6 +154,9 @@ class DeliveryCarrier(models.Model):
             "price": price,
             "error_message": False,
             "warning_message": False,
+            # Read by the rate comparison (Odoo passes extra keys through).
+            "logistics_delivery_days": rate.get("delivery_days") or 0,
+            "logistics_delivery_date": (rate.get("delivery_date") or "")[:10] or False,
         }
 
     def logistics_send_shipping(self, pickings):

@@ -4,3 +4,4 @@ from . import test_carrier_shipping
 from . import test_carrier_tracking
 from . import test_carrier_rollback
 from . import test_carrier_fallback
+from . import test_rate_shopping
