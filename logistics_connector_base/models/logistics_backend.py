@@ -236,12 +236,7 @@ class LogisticsBackend(models.Model):
     def _needs_attention_domain(self):
         """Failed or dead messages still waiting for a person: those whose exceptions were all
         resolved or ignored are handled (a message without any exception still counts)."""
-        return [
-            ("state", "in", ("failed", "dead")),
-            "|",
-            ("exception_ids", "=", False),
-            ("exception_ids", "any", [("state", "in", ("new", "in_progress"))]),
-        ]
+        return [("needs_person", "=", True)]
 
     def _compute_message_count(self):
         """All messages, for the partner form's smart button (not the overview)."""

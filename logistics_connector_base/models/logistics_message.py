@@ -177,6 +177,12 @@ class LogisticsMessage(models.Model):
     parent_id = fields.Many2one("logistics.message", readonly=True, index=True)
     child_ids = fields.One2many("logistics.message", "parent_id", readonly=True)
     exception_ids = fields.One2many("logistics.exception", "message_id", readonly=True)
+    needs_person = fields.Boolean(
+        compute="_compute_needs_person",
+        store=True,
+        help="Failed or dead, and not handled yet: no exception of it, or one still open. The "
+        "overview counts these, from an index of these alone.",
+    )
     exception_count = fields.Integer(compute="_compute_exception_count")
     attempt_ids = fields.One2many("logistics.message.attempt", "message_id", readonly=True)
     queued_at = fields.Datetime(readonly=True, copy=False)
@@ -237,6 +243,14 @@ class LogisticsMessage(models.Model):
             ["backend_id", "state"],
             where="state IN ('pending', 'queued', 'in_progress', 'retry', 'failed', 'dead')",
         )
+        # The overview's "failed" and "dead" counts: the few messages waiting for a person.
+        create_index(
+            self.env.cr,
+            "logistics_message_needs_person_idx",
+            self._table,
+            ["backend_id", "state"],
+            where="needs_person",
+        )
         # The recovery cron reads only open messages, oldest change first.
         create_index(
             self.env.cr,
@@ -294,6 +308,15 @@ class LogisticsMessage(models.Model):
         state_by_uuid = {job.uuid: job.state for job in jobs}
         for message in self:
             message.job_state = state_by_uuid.get(message.job_uuid, False)
+
+    @api.depends("state", "exception_ids.state")
+    def _compute_needs_person(self):
+        for message in self:
+            # Most messages never fail: their exceptions are not even read.
+            message.needs_person = message.state in ("failed", "dead") and (
+                not message.exception_ids
+                or any(e.state in ("new", "in_progress") for e in message.exception_ids)
+            )
 
     def _compute_exception_count(self):
         counts = dict(

@@ -235,6 +235,15 @@ SELECT initcap(replace(exception_type, '_', ' ')) || ': WH/OUT/' || lpad(d::text
 """
 
 
+NEEDS_PERSON = """
+UPDATE logistics_message m
+   SET needs_person = NOT EXISTS (SELECT 1 FROM logistics_exception e WHERE e.message_id = m.id)
+                   OR EXISTS (SELECT 1 FROM logistics_exception e WHERE e.message_id = m.id
+                                 AND e.state IN ('new', 'in_progress'))
+ WHERE m.state IN ('failed', 'dead')
+"""
+
+
 def sql_params(ctx, lo, hi, total):
     return {
         "lo": lo,
@@ -348,6 +357,8 @@ def load(registry, ctx, messages, exceptions):
         )
         lo = ctx.get("exceptions", 0)
         cr.execute(LOAD_EXCEPTIONS, sql_params(ctx, lo, exceptions, N_EXCEPTIONS))
+        # The stored flag the ORM keeps for messages changed through it.
+        cr.execute(NEEDS_PERSON)
         cr.commit()
     # VACUUM cannot run in a transaction: a connection of its own, in autocommit.
     with closing(db_connect(registry.db_name).cursor()) as cr:
