@@ -3,7 +3,8 @@
 It follows the public EasyPost v2 contract for the calls the carrier addon makes (and that
 EasyPost's own clients make for them), keeps its state per run, and misbehaves on command:
 
-    Auth: HTTP Basic, the API key as user name and an empty password. A test key sees
+    Auth: HTTP Basic, the API key as user name and an empty password, or the key as a Bearer
+    token (EasyPost's official clients). A test key sees
     "test" objects, a production key "production" ones (as EasyPost's two key kinds do).
     POST /v2/shipments                 {"shipment": {to_address, from_address, parcel,
                                         reference, options, is_return}} -> Shipment + rates
@@ -445,10 +446,15 @@ class CarrierSandbox(GenericPartnerSandbox):
         return _Reply(200, raw=page.encode(), content_type="text/html; charset=utf-8")
 
     def _mode_of(self, headers):
+        """The key's mode. EasyPost takes the key as the Basic user name (password empty) or
+        as a Bearer token (what its official clients send)."""
         scheme, _, credentials = (headers.get("authorization") or "").partition(" ")
-        if scheme.lower() != "basic":
+        if scheme.lower() == "basic":
+            user, _password = _decode_basic(credentials.strip())
+        elif scheme.lower() == "bearer":
+            user = credentials.strip()
+        else:
             return None
-        user, _password = _decode_basic(credentials.strip())
         if not user:
             return None
         for key, mode in self.api_keys.items():
