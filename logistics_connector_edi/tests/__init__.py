@@ -2,3 +2,4 @@ from . import test_adapter_registration
 from . import test_x12_cli
 from . import test_x12_engine
 from . import test_x12_properties
+from . import test_x12_sftp_partner

@@ -1,0 +1,311 @@
+"""Canonical documents <-> X12 transaction sets (plain Python, no Odoo).
+
+Outbound: ``order_release/1`` -> 940 segments. Inbound: 945 -> ``shipment/1``, 944 ->
+``receipt/1``, 846 -> ``inventory_snapshot/1``, 997 -> acknowledgement results. Inbound sets
+reach these functions validated by the engine; what the canonical schema needs but the set
+does not carry raises ``MappingProblem`` in plain words.
+"""
+
+from ..x12.codes import ELEMENT_ERRORS, GROUP_ERRORS, SEGMENT_ERRORS, SET_ERRORS
+from ..x12.serializer import format_decimal
+
+W05_ACTIONS = {"create": "N", "update": "R", "cancel": "F"}
+WEIGHT_UNITS = {"LB": "lb", "KG": "kg", "OZ": "oz", "GR": "g"}
+# W12-01 statuses that leave something to ship later
+BACK_ORDERED = {"BP"}
+ACK_STATUS = {"A": "accepted", "E": "partial", "P": "partial"}
+
+
+class MappingProblem(ValueError):
+    """The set cannot become a canonical document; the text says what is missing."""
+
+
+def _date(value):
+    return value.replace("-", "")[:8] if value else None
+
+
+def _rfc3339(date, time=None):
+    """X12 CCYYMMDD (+ HHMM[SS]) -> RFC 3339 in UTC (X12 carries no zone: the partner's
+    agreement says which; UTC unless configured)."""
+    time = (time or "0000").ljust(6, "0")[:6]
+    return f"{date[:4]}-{date[4:6]}-{date[6:8]}T{time[:2]}:{time[2:4]}:{time[4:6]}+00:00"
+
+
+def _number(text):
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+# --- outbound -------------------------------------------------------------------------------
+
+
+def order_release_to_940(document):
+    """The 940 body (segments between ST and SE) of an ``order_release/1`` document."""
+    segments = [
+        (
+            "W05",
+            [
+                W05_ACTIONS[document.get("action") or "create"],
+                document["reference"],
+                document.get("po_reference"),
+            ],
+        )
+    ]
+    for qualifier, address in (("ST", document.get("ship_to")), ("SF", document.get("ship_from"))):
+        if not address:
+            continue
+        segments.append(("N1", [qualifier, address["name"]]))
+        if address.get("company"):
+            segments.append(("N2", [address["company"]]))
+        segments.append(("N3", [address["street"], address.get("street2")]))
+        segments.append(
+            ("N4", [address["city"], address.get("state"), address.get("zip"), address["country"]])
+        )
+        if address.get("phone") or address.get("email"):
+            contact = ["IC", None]
+            if address.get("phone"):
+                contact += ["TE", address["phone"]]
+            if address.get("email"):
+                contact += ["EM", address["email"]]
+            segments.append(("PER", contact))
+    segments.append(("N1", ["WH", None, "91", document["warehouse_code"]]))
+    if document.get("origin"):
+        segments.append(("N9", ["OQ", document["origin"][:30]]))
+    if document.get("requested_ship_date"):
+        segments.append(("G62", ["10", _date(document["requested_ship_date"])]))
+    if document.get("requested_delivery_date"):
+        segments.append(("G62", ["02", _date(document["requested_delivery_date"])]))
+    if document.get("notes"):
+        segments.append(("NTE", ["WHI", document["notes"][:80]]))
+    carrier = document.get("carrier")
+    if carrier:
+        code = carrier.get("code")
+        segments.append(
+            ("W66", ["PP", "M", None, None, carrier.get("service"), None, None, None, None, code])
+        )
+    segments.append(("LX", ["1"]))
+    total = 0
+    for line in document["lines"]:
+        total += line["quantity"]
+        segments.append(
+            (
+                "W01",
+                [
+                    format_decimal(line["quantity"]),
+                    line["uom"],
+                    None,
+                    "SK",
+                    line["sku"],
+                    "UP" if line.get("barcode") else None,
+                    line.get("barcode"),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    line.get("lot"),
+                ],
+            )
+        )
+        if line.get("description"):
+            # G69 holds 45 characters: the description is for people, the SKU identifies
+            segments.append(("G69", [line["description"][:45]]))
+        segments.append(("N9", ["LI", line["line_ref"]]))
+    segments.append(("W76", [format_decimal(total)]))
+    return segments
+
+
+# --- inbound --------------------------------------------------------------------------------
+
+
+def _elements(segment):
+    """A segment's elements padded so ``e[n]`` is element n (1-based) or ""."""
+    return ["", *segment.elements, *[""] * 30]
+
+
+def _product_id(pairs, preferred=("SK", "VN", "BP", "UP", "IN")):
+    """The SKU among qualifier/ID pairs: SK first, then other product IDs."""
+    found = {qualifier: value for qualifier, value in pairs if qualifier and value}
+    for qualifier in preferred:
+        if qualifier in found:
+            return found[qualifier]
+    return next(iter(found.values()), None)
+
+
+def shipment_from_945(segments):
+    """``shipment/1`` from a 945's segments (ST..SE)."""
+    document = {"schema": "shipment/1", "tracking_numbers": [], "lines": []}
+    packages = []
+    line = None
+    shipped_date = shipped_time = None
+    for segment in segments:
+        e = _elements(segment)
+        tag = segment.tag
+        if tag == "W06":
+            document["order_reference"] = e[2]
+            document["reference"] = e[4] or e[2]
+            shipped_date = e[3] or None
+        elif tag == "N9" and line is None:
+            if e[1] == "BM":
+                document["bill_of_lading"] = e[2]
+            elif e[1] == "CN":
+                document["pro_number"] = e[2]
+            elif e[1] == "2I" and e[2] not in document["tracking_numbers"]:
+                document["tracking_numbers"].append(e[2])
+        elif tag == "G62" and e[1] == "11":
+            shipped_date, shipped_time = e[2] or shipped_date, e[4] or None
+        elif tag == "W27":
+            document["carrier"] = {"code": e[2] or None, "service": e[3] or None}
+        elif tag == "MAN":
+            if e[1] == "GM":
+                packages.append({"reference": e[2], "contents": []})
+            elif e[1] == "CP" and e[2] not in document["tracking_numbers"]:
+                document["tracking_numbers"].append(e[2])
+                if packages:
+                    packages[-1]["tracking_number"] = e[2]
+        elif tag == "W12":
+            sku = _product_id([(e[7], e[8]), (e[18], e[19]), (e[21], e[22])]) or e[6]
+            if not sku:
+                raise MappingProblem(f"W12 at position {_position(segments, segment)} has no SKU")
+            line = {
+                "sku": sku,
+                "quantity_ordered": _number(e[2]) if e[2] else None,
+                "quantity_shipped": _number(e[3] or "0"),
+                "uom": e[5] or None,
+                "lot": e[9] or None,
+                "status": e[1],
+            }
+            document["lines"].append(line)
+            if packages:
+                packages[-1]["contents"].append(
+                    {"sku": sku, "quantity": line["quantity_shipped"], "lot": line["lot"]}
+                )
+        elif tag == "N9" and line is not None and e[1] == "LI":
+            line["line_ref"] = e[2]
+        elif tag == "W03" and e[2] and e[3] in WEIGHT_UNITS:
+            document["weight"] = {"value": _number(e[2]), "uom": WEIGHT_UNITS[e[3]]}
+    if not document.get("order_reference"):
+        raise MappingProblem("W06-02 (depositor order number) is empty: which order shipped?")
+    if not shipped_date:
+        raise MappingProblem("neither W06-03 nor G62*11 says when the order shipped")
+    document["shipped_at"] = _rfc3339(shipped_date, shipped_time)
+    statuses = {line.pop("status") for line in document["lines"]}
+    document["status"] = "partial" if statuses & BACK_ORDERED else "complete"
+    if packages:
+        document["packages"] = packages
+    if not document["tracking_numbers"]:
+        del document["tracking_numbers"]
+    return document
+
+
+def receipt_from_944(segments):
+    """``receipt/1`` (stage received) from a 944's segments."""
+    document = {"schema": "receipt/1", "stage": "received", "lines": []}
+    line = None
+    for segment in segments:
+        e = _elements(segment)
+        tag = segment.tag
+        if tag == "W17":
+            document["reference"] = e[4]
+            document["receipt_reference"] = e[3] or None
+            document["received_at"] = _rfc3339(e[2], e[7] or None)
+        elif tag == "W07":
+            sku = _product_id([(e[4], e[5]), (e[6], e[7]), (e[10], e[11])]) or e[3]
+            if not sku:
+                raise MappingProblem(f"W07 at position {_position(segments, segment)} has no SKU")
+            line = {
+                "sku": sku,
+                "quantity_received": _number(e[1]),
+                "uom": e[2] or None,
+                "lot": e[8] or None,
+            }
+            document["lines"].append(line)
+        elif tag == "W13" and line is not None:
+            line["quantity_damaged"] = line.get("quantity_damaged", 0) + _number(e[1])
+        elif tag == "N9" and line is not None and e[1] == "LI":
+            line["line_ref"] = e[2]
+    if not document.get("reference"):
+        raise MappingProblem("W17-04 (depositor order number) is empty: which receipt is it?")
+    return document
+
+
+def inventory_from_846(segments, default_warehouse=None):
+    """``inventory_snapshot/1`` from an 846's segments."""
+    document = {"schema": "inventory_snapshot/1", "complete": True, "items": []}
+    item = None
+    warehouse = None
+    for segment in segments:
+        e = _elements(segment)
+        tag = segment.tag
+        if tag == "BIA":
+            document["reference"] = e[3]
+            document["taken_at"] = _rfc3339(e[4], e[5] or None)
+        elif tag == "N1" and item is None and e[1] in ("WH", "SN", "RL"):
+            warehouse = e[4] or e[2] or warehouse
+        elif tag == "LIN":
+            pairs = [(e[i], e[i + 1]) for i in range(2, 31, 2)]
+            sku = _product_id(pairs)
+            item = {"sku": sku, "on_hand": 0}
+            document["items"].append(item)
+        elif tag == "QTY" and item is not None:
+            quantity = _number(e[2] or "0")
+            if e[1] == "17":
+                item["on_hand"] = quantity
+            elif e[1] == "33":
+                item["available"] = quantity
+            if e[3]:
+                item["uom"] = e[3].split(">")[0] if ">" in e[3] else e[3]
+    document["warehouse_code"] = warehouse or default_warehouse
+    if not document["warehouse_code"]:
+        raise MappingProblem(
+            "the 846 names no warehouse (N1*WH) and the partner has no default warehouse code"
+        )
+    return document
+
+
+def acknowledgements_from_997(segments):
+    """One result per acknowledged group: ``{"group": GS06, "functional_id": GS01,
+    "status": ..., "sets": [{"set_id", "control_number", "status", "errors": [...]}],
+    "errors": [...]}``. Statuses are canonical: accepted, partial, rejected."""
+    results = []
+    group = current = None
+    finding = None
+    for segment in segments:
+        e = _elements(segment)
+        tag = segment.tag
+        if tag == "AK1":
+            group = {"functional_id": e[1], "group": e[2], "sets": [], "errors": []}
+            results.append(group)
+        elif tag == "AK2" and group is not None:
+            current = {"set_id": e[1], "control_number": e[2], "errors": []}
+            group["sets"].append(current)
+            finding = None
+        elif tag == "AK3" and current is not None:
+            finding = f"segment {e[1]} at position {e[2]}"
+            words = SEGMENT_ERRORS.get(e[4], f"error {e[4]}") if e[4] else "has errors"
+            current["errors"].append({"code": f"AK3:{e[4]}", "message": f"{finding}: {words}"})
+        elif tag == "AK4" and current is not None:
+            where = f"{finding}, element {e[1].split('>')[0]}" if finding else f"element {e[1]}"
+            words = ELEMENT_ERRORS.get(e[3], f"error {e[3]}")
+            bad = f" (received {e[4]!r})" if e[4] else ""
+            current["errors"].append({"code": f"AK4:{e[3]}", "message": f"{where}: {words}{bad}"})
+        elif tag == "AK5" and current is not None:
+            current["status"] = ACK_STATUS.get(e[1], "rejected")
+            for code in e[2:7]:
+                if code:
+                    current["errors"].append(
+                        {"code": f"AK5:{code}", "message": SET_ERRORS.get(code, f"error {code}")}
+                    )
+        elif tag == "AK9" and group is not None:
+            group["status"] = ACK_STATUS.get(e[1], "rejected")
+            group["included"], group["received"], group["accepted"] = e[2], e[3], e[4]
+            for code in e[5:10]:
+                if code:
+                    group["errors"].append(
+                        {"code": f"AK9:{code}", "message": GROUP_ERRORS.get(code, f"error {code}")}
+                    )
+    return results
+
+
+def _position(segments, segment):
+    return next((i for i, s in enumerate(segments, start=1) if s is segment), "?")

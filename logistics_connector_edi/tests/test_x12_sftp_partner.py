@@ -1,0 +1,238 @@
+"""The X12 partner end to end: real Odoo, real queue_job jobs, a real OpenSSH SFTP server and
+the EDI trading partner sandbox working its folders."""
+
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from odoo import fields
+from odoo.addons.logistics_connector_base.tests.test_appliers_stock import StockAppliersCase
+from odoo.tests import tagged
+from tests.sandboxes.edi_partner import EdiPartner
+from tests.sandboxes.sftp_server import SftpServer
+
+from ..x12 import validate
+
+
+@tagged("post_install", "-at_install")
+class TestX12Partner(StockAppliersCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server_root = Path(tempfile.mkdtemp(prefix="lc-edi-"))
+        cls.server = SftpServer(cls.server_root)
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.backend.write(
+            {
+                "kind": "edi",
+                "adapter": "x12_sftp",
+                "x12_our_id": "OURCOMPANY",
+                "x12_partner_id": "PARTNER3PL",
+                "sftp_settle_seconds": 0,
+            }
+        )
+        cls.backend.endpoint_ids.write(
+            {
+                "sftp_host": cls.server.host,
+                "sftp_port": cls.server.port,
+                "sftp_username": cls.server.username,
+                "sftp_private_key": cls.server.client_private_key,
+                "sftp_host_key": cls.server.host_key_line,
+            }
+        )
+        cls.env["logistics.mapping"].create(
+            {
+                "backend_id": cls.backend.id,
+                "mapping_type": "uom",
+                "odoo_value": cls.product.uom_id.name,
+                "partner_value": "EA",
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.root = Path(tempfile.mkdtemp(dir=self.server_root))
+        self.partner = EdiPartner(self.root)
+        name = self.root.name
+        self.backend.endpoint_ids.write(
+            {
+                "sftp_inbound_folder": f"{name}/from_partner",
+                "sftp_outbound_folder": f"{name}/to_partner",
+                "sftp_archive_folder": f"{name}/archive",
+                "sftp_error_folder": f"{name}/error",
+            }
+        )
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def files(self, folder):
+        path = self.root / folder
+        return sorted(p for p in path.glob("*.x12")) if path.exists() else []
+
+    def interchanges(self, direction):
+        return self.env["logistics.x12.interchange"].search(
+            [("backend_id", "=", self.backend.id), ("direction", "=", direction)], order="id"
+        )
+
+    def poll_and_run(self):
+        counts = self.backend._sftp_poll()
+        self.run_jobs()
+        return counts
+
+    def inbound(self, flow):
+        return self.env["logistics.message"].search(
+            [
+                ("backend_id", "=", self.backend.id),
+                ("direction", "=", "inbound"),
+                ("flow", "=", flow),
+            ],
+            order="id",
+        )
+
+    # ---- the cycles ----------------------------------------------------------------------
+    def test_940_out_997_and_945_in_ship_the_order_and_every_group_gets_a_997(self):
+        picking = self.released_delivery([(self.product, 3)])
+        [sent] = self.files("to_partner")
+        text = sent.read_text()
+        report = validate(text)
+        self.assertEqual(report.status, "accepted", report.findings())
+        self.assertIn(f"W05*N*{picking.name}~", text)
+        self.assertIn("W01*3*EA**SK*WIDGET-1~", text)
+        self.assertTrue(text[:106].endswith("*T*>~"), "test environment: ISA15 = T")
+        [outbound] = self.interchanges("outbound")
+        self.assertEqual(outbound.ack_state, "pending")
+        self.assertEqual(sent.name, outbound.file_name)
+
+        self.partner.work_once()
+        self.assertEqual(self.partner.orders, [picking.name])
+        counts = self.poll_and_run()
+        self.assertEqual(counts["received"], 2)
+
+        [shipment] = self.inbound("shipment")
+        self.assertDone(shipment)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.move_ids.quantity, 3)
+        [ack] = self.inbound("ack")
+        self.assertDone(ack)
+        release = self.env["logistics.message"].search(
+            [("res_id", "=", picking.id), ("flow", "=", "order_release")]
+        )
+        self.assertTrue(release.acknowledged)
+        self.assertEqual(outbound.ack_state, "accepted")
+
+        # our 997s answer the partner's two groups (the 997 and the 945)
+        answers = [p for p in self.files("to_partner") if p.name.startswith("997_")]
+        self.assertEqual(len(answers), 2)
+        for answer in answers:
+            self.assertEqual(validate(answer.read_text()).status, "accepted")
+            self.assertIn("AK9*A*1*1*1~", answer.read_text())
+        received = self.interchanges("inbound")
+        self.assertEqual(set(received.mapped("result")), {"accepted"})
+
+    def test_a_failing_file_gets_a_rejecting_997_an_exception_and_the_error_folder(self):
+        self.partner.inject("bad_count")
+        name = self.partner.send_inventory([("WIDGET-1", 10, 8)])
+        self.poll_and_run()
+        [message] = self.inbound("inventory_snapshot")
+        self.assertEqual(message.state, "failed")
+        self.assertIn("SE01 says", message.error_message)
+        exception = message.exception_ids
+        self.assertEqual(exception.exception_type, "validation_error")
+        self.assertIn("segments, the set has", exception.description)
+        [answer] = [p for p in self.files("to_partner") if p.name.startswith("997_")]
+        self.assertIn("AK5*R*4~", answer.read_text())
+        self.assertIn("AK9*R*1*1*0~", answer.read_text())
+        self.assertTrue((self.root / "error" / name).exists(), "refused file set aside")
+        [received] = self.interchanges("inbound")
+        self.assertEqual(received.result, "rejected")
+        self.assertIn("SE01 says", received.findings)
+        self.assertFalse(
+            self.env["logistics.inventory.report"].search([("backend_id", "=", self.backend.id)])
+        )
+
+    def test_inventory_advice_is_applied_and_a_duplicate_interchange_is_refused(self):
+        self.put_in_stock(self.product, 10)
+        self.partner.send_inventory([("WIDGET-1", 10, 8)], reference="INV-A")
+        self.poll_and_run()
+        [first] = self.inbound("inventory_snapshot")
+        self.assertDone(first)
+        reports = self.env["logistics.inventory.report"].search(
+            [("backend_id", "=", self.backend.id)]
+        )
+        self.assertEqual(len(reports), 1)
+        # the partner sends another file under the same interchange control number
+        self.partner.inject("duplicate_control")
+        self.partner.send_inventory([("WIDGET-1", 4, 4)], reference="INV-B")
+        self.poll_and_run()
+        second = self.inbound("inventory_snapshot")[1:]
+        self.assertEqual(second.state, "failed")
+        self.assertIn("refused as a duplicate", second.error_message)
+        self.assertIn("ISA13", second.error_message)
+        self.assertEqual(
+            len(
+                self.env["logistics.inventory.report"].search(
+                    [("backend_id", "=", self.backend.id)]
+                )
+            ),
+            1,
+            "never applied twice",
+        )
+        answers = [p.read_text() for p in self.files("to_partner") if p.name.startswith("997_")]
+        self.assertTrue(any("TA1*" in a and "*R*025~" in a for a in answers), answers)
+
+    def test_a_missing_997_is_overdue(self):
+        self.env["logistics.backend.flow"].create(
+            {
+                "backend_id": self.backend.id,
+                "flow": "order_release",
+                "direction": "outbound",
+                "ack_expected_minutes": 30,
+            }
+        )
+        picking = self.released_delivery([(self.product, 1)])
+        [outbound] = self.interchanges("outbound")
+        self.assertEqual(outbound.ack_state, "pending")
+        self.partner.inject("no_997")
+        self.partner.work_once(ship=False)
+        self.poll_and_run()
+        self.assertFalse(self.inbound("ack"))
+        outbound.sudo().ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
+        self.assertEqual(outbound.ack_state, "overdue")
+        self.assertIn(outbound, outbound.search([("ack_state", "=", "overdue")]))
+        release = self.env["logistics.message"].search(
+            [("res_id", "=", picking.id), ("flow", "=", "order_release")]
+        )
+        release.sudo().ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
+        self.env["logistics.message"]._cron_ack_overdue()
+        self.assertEqual(self.exceptions("ack_overdue").message_id, release)
+
+    def test_control_numbers_are_never_reused_even_after_a_rollback(self):
+        first = self.backend._x12_next_control_numbers()
+        with self.env.cr.savepoint(flush=False) as savepoint:
+            second = self.backend._x12_next_control_numbers()
+            savepoint.rollback()
+        third = self.backend._x12_next_control_numbers()
+        for a, b, c in zip(first, second, third, strict=True):
+            self.assertLess(a, b)
+            self.assertLess(b, c)
+
+    def test_a_retried_send_keeps_its_control_numbers_and_file(self):
+        picking = self.released_delivery([(self.product, 2)])
+        release = self.env["logistics.message"].search(
+            [("res_id", "=", picking.id), ("flow", "=", "order_release")]
+        )
+        [outbound] = self.interchanges("outbound")
+        adapter = self.backend._get_adapter()
+        adapter._send(release, resend=True)
+        self.assertEqual(self.interchanges("outbound"), outbound)
+        self.assertEqual([p.name for p in self.files("to_partner")], [outbound.file_name])
+
+    def test_partner_restrictions_and_missing_ids_are_explained(self):
+        self.backend.x12_rules = '{"code_lists": {"W05-01": ["N"]}, "required": ["940:W66"]}'
+        picking = self.transfer([(self.product, 1)])
+        self.put_in_stock(self.product, 5)
+        release = self.release(picking)
+        self.run_jobs()
+        self.assertEqual(release.state, "failed")
+        self.assertIn("segment W66 is mandatory but missing", release.error_message)
+        self.assertFalse(self.files("to_partner"), "nothing left with a broken file")

@@ -1,0 +1,260 @@
+"""An X12 trading partner (a 3PL) working the folders of a real SFTP server on loopback.
+
+The partner reads what Odoo uploads (940 orders, 997 acknowledgements) from ``to_partner``,
+answers every group with a 997 and every order with a 945 shipping advice, and can send an
+846 inventory advice, all into ``from_partner``, where Odoo polls. It sees the server's files
+directly, as a partner sees its own server's disk. Faults are injected on command:
+
+    partner = EdiPartner(server.root_dir / "edi", our_id="PARTNER3PL", their_id="OURCOMPANY")
+    partner.inject("bad_count")           # next file: SE01 one too high
+    partner.inject("duplicate_control")   # next file reuses the previous ISA13
+    partner.inject("no_997")              # next received group gets no 997
+    partner.inject("late_997", seconds=5) # 997s are written that much later
+    partner.inject("wrong_separator")     # next file: ISA says '*', segments use '|'
+    partner.inject("split_write")         # next file is written in two parts, 1 s apart
+    partner.work_once()                   # one pass; run_forever() for the demo
+
+The files use the engine of logistics_connector_edi, so what the partner writes is valid X12
+unless a fault says otherwise.
+"""
+
+import datetime
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT / "logistics_connector_edi") not in sys.path:
+    sys.path.insert(0, str(ROOT / "logistics_connector_edi"))
+
+from x12 import (  # noqa: E402 - the engine as a plain package
+    FunctionalGroup,
+    Interchange,
+    Serializer,
+    TransactionSet,
+    X12Reader,
+    build_acknowledgements,
+)
+
+_logger = logging.getLogger(__name__)
+
+
+class EdiPartner:
+    """A 3PL speaking X12 through folders ``root/to_partner`` and ``root/from_partner``."""
+
+    def __init__(self, root, our_id="PARTNER3PL", their_id="OURCOMPANY", usage="T"):
+        self.root = Path(root)
+        self.inbox = self.root / "to_partner"
+        self.outbox = self.root / "from_partner"
+        for folder in (self.inbox, self.outbox, self.root / "done"):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.our_id = our_id
+        self.their_id = their_id
+        self.usage = usage
+        self.control = 100  # ISA13/GS06/ST02 of what the partner writes
+        self.faults = []
+        self.received = []  # (file name, report status)
+        self.orders = []  # order numbers shipped
+        self.late = []  # (due time, name, text)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    # ---- control ---------------------------------------------------------------------------
+    def inject(self, kind, **options):
+        with self._lock:
+            self.faults.append({"kind": kind, **options})
+
+    def _take_fault(self, *kinds):
+        with self._lock:
+            for fault in self.faults:
+                if fault["kind"] in kinds:
+                    self.faults.remove(fault)
+                    return fault
+        return None
+
+    def reset(self):
+        with self._lock:
+            self.faults.clear()
+            self.received.clear()
+            self.orders.clear()
+            self.late.clear()
+
+    # ---- writing -----------------------------------------------------------------------------
+    def _next(self):
+        self.control += 1
+        return self.control
+
+    def write_interchange(self, functional_id, set_id, bodies, name_prefix=None):
+        """Write one interchange of ``bodies`` (lists of (tag, elements)); returns its name."""
+        duplicate = self._take_fault("duplicate_control")
+        isa13 = self.control if duplicate else self._next()
+        gs06 = isa13
+        interchange = Interchange(
+            "ZZ",
+            self.our_id,
+            "ZZ",
+            self.their_id,
+            isa13,
+            usage=self.usage,
+            groups=[
+                FunctionalGroup(
+                    functional_id,
+                    self.our_id,
+                    self.their_id,
+                    gs06,
+                    sets=[
+                        TransactionSet(set_id, index, body)
+                        for index, body in enumerate(bodies, start=1)
+                    ],
+                )
+            ],
+        )
+        text = Serializer().serialize(interchange)
+        if self._take_fault("bad_count"):
+            text = text.replace("~\nSE*", "~\nSE*9", 1)
+        if self._take_fault("wrong_separator"):
+            head, rest = text[:106], text[106:]
+            text = head + rest.replace("*", "|")
+        name = f"{name_prefix or set_id}_{isa13:09d}_{time.time_ns() % 10**6}.x12"
+        self._write(name, text)
+        return name
+
+    def _write(self, name, text):
+        data = text.encode("ascii")
+        path = self.outbox / name
+        if self._take_fault("split_write"):
+            half = len(data) // 2
+            path.write_bytes(data[:half])
+            threading.Timer(1.0, lambda: path.open("ab").write(data[half:])).start()
+            return
+        partial = self.outbox / f".{name}.part"
+        partial.write_bytes(data)
+        partial.rename(path)
+
+    def send_inventory(self, items, warehouse="SBX-WH1", reference="INV1"):
+        """An 846 listing ``items``: [(sku, on_hand, available), ...]."""
+        today = datetime.date.today().strftime("%Y%m%d")
+        body = [
+            ("BIA", ["00", "MM", reference, today, "1200"]),
+            ("N1", ["WH", None, "91", warehouse]),
+        ]
+        for sku, on_hand, available in items:
+            body += [("LIN", [None, "SK", sku]), ("QTY", ["17", str(on_hand)])]
+            if available is not None:
+                body.append(("QTY", ["33", str(available)]))
+        body.append(("CTT", [str(len(items))]))
+        return self.write_interchange("IB", "846", [body])
+
+    def shipment_for(self, order, lines, shipped=None):
+        """945 body for an order: ``lines`` [(sku, ordered, line_ref)], all shipped unless
+        ``shipped`` {sku: quantity} says otherwise."""
+        today = datetime.date.today().strftime("%Y%m%d")
+        body = [
+            ("W06", ["F", order, today, f"SHP-{order}"]),
+            ("N1", ["ST", "Customer"]),
+            ("N9", ["BM", f"BOL-{order}"]),
+            ("G62", ["11", today, "8", "1200"]),
+            ("W27", ["M", "UPSN"]),
+        ]
+        total = 0
+        for number, (sku, ordered, line_ref) in enumerate(lines, start=1):
+            quantity = (shipped or {}).get(sku, ordered)
+            total += quantity
+            status = "CC" if quantity >= ordered else "BP"
+            body += [
+                ("LX", [str(number)]),
+                ("MAN", ["CP", f"1Z{order[-6:]}{number:04d}"]),
+                (
+                    "W12",
+                    [
+                        status,
+                        _num(ordered),
+                        _num(quantity),
+                        _num(ordered - quantity),
+                        "EA",
+                        None,
+                        "SK",
+                        sku,
+                    ],
+                ),
+                ("N9", ["LI", line_ref]),
+            ]
+        body.append(("W03", [_num(total)]))
+        return body
+
+    # ---- reading -------------------------------------------------------------------------------
+    def work_once(self, ship=True):
+        """Read every file Odoo uploaded: answer with 997s, ship every order (945)."""
+        self._flush_late()
+        for path in sorted(self.inbox.glob("*.x12")):
+            reader = X12Reader(path)
+            parsed_sets = list(reader)
+            report = reader.report
+            self.received.append((path.name, report.status))
+            if self._take_fault("no_997") is None and any(
+                g.functional_id != "FA" for i in report.interchanges for g in i.groups
+            ):
+                self._acknowledge(report)
+            if ship and report.status == "accepted":
+                for parsed in parsed_sets:
+                    if parsed.result.set_id == "940":
+                        self._ship(parsed.segments)
+            path.rename(self.root / "done" / path.name)
+
+    def _acknowledge(self, report):
+        replies = build_acknowledgements(
+            report,
+            interchange_control_number=self._next(),
+            group_control_number=self.control,
+            set_control_number=1,
+        )
+        late = self._take_fault("late_997")
+        for reply in replies:
+            text = Serializer().serialize(reply)
+            name = f"997_{reply.control_number:09d}.x12"
+            if late:
+                self.late.append((time.monotonic() + late.get("seconds", 5), name, text))
+            else:
+                self._write(name, text)
+
+    def _flush_late(self):
+        now = time.monotonic()
+        for due, name, text in list(self.late):
+            if due <= now:
+                self.late.remove((due, name, text))
+                self._write(name, text)
+
+    def _ship(self, segments):
+        order = None
+        lines = []
+        sku = quantity = None
+        for segment in segments:
+            if segment.tag == "W05":
+                order = segment.elements[1]
+            elif segment.tag == "W01":
+                quantity = float(segment.elements[0])
+                sku = segment.elements[4] if len(segment.elements) > 4 else None
+            elif segment.tag == "N9" and segment.elements[:1] == ["LI"] and sku:
+                lines.append((sku, quantity, segment.elements[1]))
+                sku = None
+        if order and lines:
+            self.orders.append(order)
+            self.write_interchange("SW", "945", [self.shipment_for(order, lines)])
+
+    def run_forever(self, interval=2.0):
+        while not self._stop.is_set():
+            try:
+                self.work_once()
+            except Exception:  # the demo partner keeps running; the log says what broke
+                _logger.exception("EDI partner pass failed")
+            self._stop.wait(interval)
+
+    def stop(self):
+        self._stop.set()
+
+
+def _num(value):
+    value = float(value)
+    return str(int(value)) if value.is_integer() else str(value)
