@@ -1,0 +1,151 @@
+"""Canonical documents <-> X12 sets: what the adapter sends and what it makes of what it
+receives, checked against the engine and the base's JSON schemas (no database needed)."""
+
+import pytest
+
+from odoo.addons.logistics_connector_base.lib import canonical
+
+from ..lib import canonical_x12
+from ..x12 import FunctionalGroup, Interchange, Serializer, TransactionSet, X12Reader, validate
+from .x12_samples import INVENTORY_846, RECEIPT_944, SHIPMENT_945, x12
+
+ORDER = {
+    "schema": "order_release/1",
+    "reference": "WH/OUT/00042",
+    "action": "create",
+    "po_reference": "PO-7",
+    "origin": "S00042",
+    "warehouse_code": "SBX-WH1",
+    "ship_to": {
+        "name": "Ada Customer",
+        "street": "1 Loop Road",
+        "street2": "Suite 2",
+        "city": "Localhost",
+        "state": "IL",
+        "zip": "12345",
+        "country": "US",
+        "phone": "555-0100",
+    },
+    "carrier": {"code": "UPSN", "service": "Ground"},
+    "requested_ship_date": "2026-12-01",
+    "notes": "Leave at the back door",
+    "lines": [
+        {"line_ref": "17", "sku": "WIDGET-1", "quantity": 3.0, "uom": "EA", "description": "W"},
+        {"line_ref": "18", "sku": "GADGET-1", "quantity": 1.5, "uom": "CA", "lot": "L7"},
+    ],
+}
+
+
+def sets_of(text):
+    return list(X12Reader(text))
+
+
+def test_order_release_becomes_a_valid_940():
+    canonical.check(ORDER)
+    body = canonical_x12.order_release_to_940(ORDER)
+    interchange = Interchange(
+        "ZZ",
+        "OURCOMPANY",
+        "ZZ",
+        "PARTNER3PL",
+        1,
+        groups=[FunctionalGroup("OW", "A", "B", 1, sets=[TransactionSet("940", 1, body)])],
+    )
+    text = Serializer().serialize(interchange)
+    report = validate(text)
+    assert report.status == "accepted", report.findings()
+    for expected in (
+        "W05*N*WH/OUT/00042*PO-7~",
+        "N1*ST*Ada Customer~",
+        "N3*1 Loop Road*Suite 2~",
+        "N4*Localhost*IL*12345*US~",
+        "PER*IC**TE*555-0100~",
+        "N1*WH**91*SBX-WH1~",
+        "G62*10*20261201~",
+        "W66*PP*M***Ground*****UPSN~",
+        "W01*3*EA**SK*WIDGET-1~\nG69*W~\nN9*LI*17~",
+        "W01*1.5*CA**SK*GADGET-1********L7~",
+        "W76*4.5~",
+    ):
+        assert expected in text
+    cancel = canonical_x12.order_release_to_940({**ORDER, "action": "cancel"})
+    assert cancel[0] == ("W05", ["F", "WH/OUT/00042", "PO-7"])
+
+
+def test_945_becomes_a_shipment():
+    [parsed] = sets_of(x12(SHIPMENT_945, functional_id="SW"))
+    document = canonical_x12.shipment_from_945(parsed.segments)
+    canonical.check(document)
+    assert document["order_reference"] == "SO123"
+    assert document["reference"] == "SHIP1"
+    assert document["status"] == "partial"  # W12*BP: back-ordered
+    assert document["shipped_at"] == "2025-03-06T00:00:00+00:00"
+    assert document["bill_of_lading"] == "BOL123"
+    assert document["carrier"] == {"code": "UPSN", "service": None}
+    assert document["weight"] == {"value": 12.5, "uom": "lb"}
+    assert document["lines"] == [
+        {"sku": "SKU-1", "quantity_ordered": 5, "quantity_shipped": 5, "uom": "EA", "lot": None},
+        {"sku": "SKU-2", "quantity_ordered": 3, "quantity_shipped": 2, "uom": "EA", "lot": "LOT7"},
+    ]
+    assert document["packages"][0]["reference"] == "00000123450000000018"
+
+
+def test_945_without_an_order_number_is_explained():
+    body = ["W06*F**20250306*SHIP1", *SHIPMENT_945[1:]]
+    [parsed] = sets_of(x12(body, functional_id="SW"))
+    with pytest.raises(canonical_x12.MappingProblem, match="W06-02"):
+        canonical_x12.shipment_from_945(parsed.segments)
+
+
+def test_944_becomes_a_receipt():
+    body = [*RECEIPT_944[:-1], "W13*1*EA*DM", RECEIPT_944[-1]]
+    [parsed] = sets_of(x12(body, functional_id="RE"))
+    document = canonical_x12.receipt_from_944(parsed.segments)
+    canonical.check(document)
+    assert document["reference"] == "PO-IN-7"
+    assert document["receipt_reference"] == "RCPT1"
+    assert document["stage"] == "received"
+    assert document["received_at"] == "2025-03-07T00:00:00+00:00"
+    assert document["lines"][1] == {
+        "sku": "SKU-2",
+        "quantity_received": 4,
+        "uom": "EA",
+        "lot": "LOT9",
+        "quantity_damaged": 1,
+    }
+
+
+def test_846_becomes_an_inventory_snapshot():
+    [parsed] = sets_of(x12(INVENTORY_846, functional_id="IB"))
+    with pytest.raises(canonical_x12.MappingProblem, match="names no warehouse"):
+        canonical_x12.inventory_from_846(parsed.segments)
+    document = canonical_x12.inventory_from_846(parsed.segments, "WH1")
+    canonical.check(document)
+    assert document["warehouse_code"] == "WH1"
+    assert document["items"] == [
+        {"sku": "SKU-1", "on_hand": 40, "available": 38},
+        {"sku": "SKU-2", "on_hand": 5},
+    ]
+    named = [INVENTORY_846[0], "N1*WH**91*SBX-WH1", *INVENTORY_846[1:]]
+    [parsed] = sets_of(x12(named, functional_id="IB"))
+    assert canonical_x12.inventory_from_846(parsed.segments)["warehouse_code"] == "SBX-WH1"
+
+
+def test_997_results_in_plain_words():
+    body = [
+        "AK1*OW*7",
+        "AK2*940*0001",
+        "AK3*W01*5**8",
+        "AK4*2*355*7*XX",
+        "AK5*R*5",
+        "AK9*R*1*1*0",
+    ]
+    [parsed] = sets_of(x12(("997", "0001", body), functional_id="FA"))
+    [group] = canonical_x12.acknowledgements_from_997(parsed.segments)
+    assert (group["group"], group["functional_id"], group["status"]) == ("7", "OW", "rejected")
+    messages = [e["message"] for e in group["sets"][0]["errors"]]
+    assert messages == [
+        "segment W01 at position 5: segment has data element errors",
+        "segment W01 at position 5, element 2: invalid code value (received 'XX')",
+        "one or more segments in error",
+    ]
