@@ -16,6 +16,7 @@
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
         "views/delivery_carrier_views.xml",
+        "views/logistics_backend_views.xml",
         "views/logistics_carrier_label_views.xml",
         "wizards/logistics_rate_shopping_views.xml",
     ],

@@ -72,3 +72,15 @@ NOTIFY_TEMPLATES = {
 # Rate answers are kept this many seconds by default: the same order asked again within it
 # is answered from the stored exchange without calling the carrier.
 DEFAULT_RATE_CACHE_SECONDS = 600
+
+# ParcelService (SOAP) tracking codes -> (canonical status, reason).
+SOAP_STATUS = {
+    "LC": ("label_created", None),
+    "IT": ("in_transit", None),
+    "OD": ("out_for_delivery", None),
+    "DL": ("delivered", None),
+    "FA": ("exception", "failed_attempt"),
+    "DE": ("exception", None),
+    "RS": ("returned", None),
+    "CA": ("cancelled", None),
+}

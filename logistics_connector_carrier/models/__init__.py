@@ -1,6 +1,7 @@
 from . import logistics_backend
 from . import logistics_message
 from . import logistics_adapter_easypost
+from . import logistics_adapter_soap_parcel
 from . import logistics_registry
 from . import logistics_carrier_label
 from . import logistics_carrier_fallback

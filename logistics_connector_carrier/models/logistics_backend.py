@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..const import CARRIER_FLOWS
 
@@ -7,11 +7,18 @@ class LogisticsBackend(models.Model):
     _inherit = "logistics.backend"
 
     adapter = fields.Selection(
-        selection_add=[("easypost", "EasyPost (REST)")], ondelete={"easypost": "set default"}
+        selection_add=[("easypost", "EasyPost (REST)"), ("soap_parcel", "ParcelService (SOAP)")],
+        ondelete={"easypost": "set default", "soap_parcel": "set default"},
     )
     carrier_ids = fields.One2many(
         "delivery.carrier", "logistics_backend_id", string="Shipping Methods"
     )
+
+    @api.model
+    def _logistics_transport_kind(self, adapter):
+        if adapter in ("easypost", "soap_parcel"):
+            return "rest"
+        return super()._logistics_transport_kind(adapter)
 
 
 class LogisticsBackendFlow(models.Model):

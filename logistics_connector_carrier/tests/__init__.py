@@ -6,3 +6,4 @@ from . import test_carrier_rollback
 from . import test_carrier_fallback
 from . import test_rate_shopping
 from . import test_sandbox_easypost_client
+from . import test_carrier_soap
