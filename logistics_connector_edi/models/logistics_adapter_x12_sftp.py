@@ -71,6 +71,8 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             if not (resend and sftp.exists(posixpath.join(folder, name))):
                 sftp.upload_atomic(folder, name, data)
         message.write({"external_id": name})
+        if not interchange_record.sent_text:
+            interchange_record.sent_text = text
         return {
             "file": name,
             "interchange": interchange_record.control_number,

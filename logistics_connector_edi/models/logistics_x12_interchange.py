@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.osv import expression
 
 from ..const import ACK_STATES
+from ..x12 import segment_lines
 
 
 class LogisticsX12Interchange(models.Model):
@@ -51,6 +52,20 @@ class LogisticsX12Interchange(models.Model):
     ack_received = fields.Selection(ACK_STATES, readonly=True, default="pending")
     ack_due_at = fields.Datetime("Acknowledgement Due", readonly=True)
     ack_message_id = fields.Many2one("logistics.message", "997 Message", readonly=True)
+    sent_text = fields.Text("Sent File", readonly=True, help="The X12 text we uploaded.")
+    segment_view = fields.Text(
+        "Segments", compute="_compute_segment_view", help="The raw file, one segment per line."
+    )
+
+    def _compute_segment_view(self):
+        for interchange in self:
+            if interchange.direction == "outbound":
+                raw = interchange.sent_text or ""
+            else:
+                raw = (
+                    interchange.message_id.sudo()._raw_payload() if interchange.message_id else b""
+                )
+            interchange.segment_view = "\n".join(segment_lines(raw)) if raw else False
 
     def init(self):
         # A control number is used once per partner, direction and sender/receiver pair; a

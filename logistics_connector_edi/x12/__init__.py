@@ -20,3 +20,4 @@ from .sets_004010 import default_registry
 from .spec import PartnerRules, Registry, derive
 from .tokenizer import Delimiters, Segment, iter_segments, parse_isa
 from .validator import ParsedSet, X12Reader, validate
+from .viewer import segment_lines

@@ -100,15 +100,15 @@ def parse_isa(text, offset=0):
     :returns: (list of ISA01..ISA16, Delimiters)
     :raises UnreadableFile: with what is wrong, in plain words
     """
+    if not text.startswith("ISA"):
+        raise UnreadableFile(
+            f"expected an interchange header 'ISA' at character {offset + 1}, found {text[:20]!r}",
+            offset=offset,
+        )
     if len(text) < ISA_LENGTH:
         raise UnreadableFile(
             f"the file ends inside the ISA segment at character {offset + 1}: an ISA is "
             f"exactly {ISA_LENGTH} characters long, only {len(text)} found",
-            offset=offset,
-        )
-    if not text.startswith("ISA"):
-        raise UnreadableFile(
-            f"expected an interchange header 'ISA' at character {offset + 1}, found {text[:20]!r}",
             offset=offset,
         )
     element = text[3]
