@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 from tests.sandboxes.carrier_partner import CarrierSandbox, sign
+from tests.sandboxes.carrier_soap import NS as SOAP_NS
+from tests.sandboxes.carrier_soap import SOAP_ENV, SoapCarrierSandbox
 
 KEY = "EZTK_unit_test_key"
 PROD_KEY = "EZAK_unit_prod_key"
@@ -152,3 +154,34 @@ class TestCarrierSandbox(unittest.TestCase):
         self.assertEqual(tracker["signed_by"], "A. Lovelace")
         page = requests.get(tracker["public_url"], timeout=TIMEOUT)
         self.assertIn("delivered", page.text)
+
+
+class TestSoapCarrierSandbox(unittest.TestCase):
+    """The SOAP sandbox serves its WSDL and refuses what its schema refuses."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.soap = SoapCarrierSandbox("u", "p", "A").start()
+        cls.addClassCleanup(cls.soap.stop)
+
+    def post(self, body):
+        envelope = (
+            f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:p="{SOAP_NS}"><soap:Body>{body}'
+            "</soap:Body></soap:Envelope>"
+        )
+        return requests.post(self.soap.endpoint, data=envelope.encode(), timeout=TIMEOUT)
+
+    def test_wsdl_and_schema_faults(self):
+        wsdl = requests.get(f"{self.soap.endpoint}?wsdl", timeout=TIMEOUT)
+        self.assertIn(b"ParcelServiceBinding", wsdl.content)
+        missing_parcel = self.post(
+            "<p:GetRatesRequest><p:Credentials><p:AccountNumber>A</p:AccountNumber>"
+            "<p:UserName>u</p:UserName><p:Password>p</p:Password></p:Credentials>"
+            "</p:GetRatesRequest>"
+        )
+        self.assertEqual(missing_parcel.status_code, 500)
+        self.assertIn(b"faultstring", missing_parcel.content)
+        self.assertIn(b"Invalid GetRatesRequest", missing_parcel.content)
+        self.assertIn(b"not a SOAP 1.1 envelope", requests.post(
+            self.soap.endpoint, data=b"<oops", timeout=TIMEOUT).content)  # fmt: skip

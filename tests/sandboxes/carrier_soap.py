@@ -104,8 +104,12 @@ class SoapCarrierSandbox:
     """``SoapCarrierSandbox(username, password, account).start()``; ``endpoint`` is the URL
     to give the carrier account."""
 
-    def __init__(self, username="soap-user", password="soap-secret", account="ACC-1", port=0):
+    def __init__(
+        self, username="soap-user", password="soap-secret", account="ACC-1", port=0, auto_advance=0
+    ):
         self.credentials = (account, username, password)
+        # Seconds between automatic tracking steps of a new parcel (the demo); 0: by hand.
+        self.auto_advance = auto_advance
         self._port = port
         self._lock = threading.Lock()
         self._schema = _schema()
@@ -288,6 +292,15 @@ class SoapCarrierSandbox:
             }
             self.shipments[tracking] = shipment
         self.advance(tracking, "LC", "Label created")
+        for number, (code, text) in enumerate(
+            (("IT", "In transit"), ("OD", "Out for delivery"), ("DL", "Delivered")), 1
+        ):
+            if self.auto_advance:
+                timer = threading.Timer(
+                    self.auto_advance * number, self.advance, (tracking, code, text)
+                )
+                timer.daemon = True
+                timer.start()
         return (
             f"<p:ProcessShipmentReply>{self._notifications(notes)}"
             f"{self._shipment_xml(shipment)}</p:ProcessShipmentReply>"
@@ -348,8 +361,13 @@ class SoapCarrierSandbox:
         )
 
 
-def start_soap_demo(port=None):
-    """The demo SOAP carrier (scripts/run) on 127.0.0.1:8704 with the demo credentials."""
+def start_soap_demo(port=None, auto_advance=20):
+    """The demo SOAP carrier (scripts/run) on 127.0.0.1:8704 with the demo credentials; its
+    parcels move on by themselves every ``auto_advance`` seconds (Odoo polls them)."""
     return SoapCarrierSandbox(
-        DEMO_SOAP_USER, DEMO_SOAP_PASSWORD, DEMO_SOAP_ACCOUNT, port=port or DEMO_SOAP_PORT
+        DEMO_SOAP_USER,
+        DEMO_SOAP_PASSWORD,
+        DEMO_SOAP_ACCOUNT,
+        port=port or DEMO_SOAP_PORT,
+        auto_advance=auto_advance,
     ).start()
