@@ -37,7 +37,6 @@ class LogisticsBackend(models.Model):
     )
     x12_version = fields.Selection(
         [("004010", "004010")],
-        string="X12 Version",
         default="004010",
         help="GS08 of what we send; what we receive must be in this version.",
     )

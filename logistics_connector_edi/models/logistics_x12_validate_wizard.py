@@ -30,13 +30,13 @@ class LogisticsX12ValidateWizard(models.TransientModel):
     result = fields.Selection(RESULTS, readonly=True)
     summary = fields.Text(readonly=True)
     findings = fields.Text(readonly=True)
-    segments = fields.Text("Segments", readonly=True)
+    segments = fields.Text(readonly=True)
 
     def action_validate(self):
         self.ensure_one()
         data = base64.b64decode(self.file or b"")
         rules = self.backend_id._x12_rules() if self.backend_id else PartnerRules()
-        report = X12Reader(data, rules=rules, keep_segments=False).read()
+        report = X12Reader(data, rules=rules, keep_segments=False).run()
         findings = report.findings()
         self.write(
             {

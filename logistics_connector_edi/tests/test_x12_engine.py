@@ -420,7 +420,7 @@ def test_a_100000_line_file_streams_through_in_little_memory():
     tracemalloc.start()
     try:
         reader = X12Reader(io.BufferedReader(_GeneratedFile(100_000)), keep_segments=False)
-        report = reader.read()
+        report = reader.run()
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -21,6 +21,11 @@ from .validator import X12Reader
 EXIT_UNREADABLE = 3
 
 
+def say(text="", stream=None):
+    """One line of output for the person or script running the command."""
+    (stream or sys.stdout).write(f"{text}\n")
+
+
 def _rules(args):
     return PartnerRules(
         charset=args.charset,
@@ -38,7 +43,7 @@ def _open_output(path):
 def _readable(path):
     file = pathlib.Path(path)
     if not file.is_file():
-        print(f"{path}: unreadable: no such file", file=sys.stderr)
+        say(f"{path}: unreadable: no such file", sys.stderr)
         return None
     return file
 
@@ -48,18 +53,18 @@ def cmd_validate(args):
     if file is None:
         return EXIT_UNREADABLE
     reader = X12Reader(file, rules=_rules(args), keep_segments=False)
-    report = reader.read()
+    report = reader.run()
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)
         sys.stdout.write("\n")
         return report.exit_status
     for line in report.summary():
-        print(line)
+        say(line)
     findings = report.findings()
     for line in findings:
-        print(line)
+        say(line)
     words = report.status.replace("_", " ")
-    print(f"{args.file}: {words}" + (f", {len(findings)} finding(s)" if findings else ""))
+    say(f"{args.file}: {words}" + (f", {len(findings)} finding(s)" if findings else ""))
     return report.exit_status
 
 
@@ -67,9 +72,9 @@ def cmd_ack(args):
     file = _readable(args.file)
     if file is None:
         return EXIT_UNREADABLE
-    report = X12Reader(file, rules=_rules(args), keep_segments=False).read()
+    report = X12Reader(file, rules=_rules(args), keep_segments=False).run()
     if report.unreadable:
-        print(f"{args.file}: unreadable: {report.unreadable}", file=sys.stderr)
+        say(f"{args.file}: unreadable: {report.unreadable}", sys.stderr)
         if not report.interchanges:
             return EXIT_UNREADABLE
     replies = build_acknowledgements(
@@ -148,7 +153,7 @@ def cmd_dump(args):
         if close:
             output.close()
     if report.unreadable:
-        print(f"{args.file}: unreadable: {report.unreadable}", file=sys.stderr)
+        say(f"{args.file}: unreadable: {report.unreadable}", sys.stderr)
         return EXIT_UNREADABLE
     return 0
 
@@ -211,5 +216,5 @@ def main(argv=None):
     except BrokenPipeError:  # e.g. piped into head
         return 0
     except OSError as error:
-        print(f"{args.file}: unreadable: {error.strerror or error}", file=sys.stderr)
+        say(f"{args.file}: unreadable: {error.strerror or error}", sys.stderr)
         return EXIT_UNREADABLE

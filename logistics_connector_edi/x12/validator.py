@@ -520,7 +520,7 @@ class X12Reader:
         self._known_tags = registry.known_tags()
         self._checkers = {}
 
-    def read(self):
+    def run(self):
         """Validate the whole file; returns the Report."""
         for _parsed in self:
             pass
@@ -848,4 +848,4 @@ class X12Reader:
 
 def validate(source, **options):
     """Validate a whole file; returns its Report (see ``X12Reader`` for the options)."""
-    return X12Reader(source, keep_segments=False, **options).read()
+    return X12Reader(source, keep_segments=False, **options).run()

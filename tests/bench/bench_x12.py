@@ -86,7 +86,7 @@ def engine_tokenizer(path):
 
 
 def engine_validate(path):
-    report = X12Reader(path, keep_segments=False).read()
+    report = X12Reader(path, keep_segments=False).run()
     assert report.status == "accepted", report.findings()[:3]
     return report
 
@@ -183,7 +183,7 @@ def main():
             f"  serializer              {out_segments / serialize_time:>12,.0f} segments/s "
             f"({serialize_time / join_time:.2f}x the baseline)"
         )
-        check = X12Reader(written, keep_segments=False).read()
+        check = X12Reader(written, keep_segments=False).run()
         print(f"  written file re-validated: {check.status}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"process peak RSS (ru_maxrss): {rss:.0f} MB")
