@@ -19,6 +19,7 @@
         "views/logistics_backend_views.xml",
         "views/logistics_carrier_label_views.xml",
         "wizards/logistics_rate_shopping_views.xml",
+        "views/logistics_freight_invoice_views.xml",
     ],
     "demo": ["demo/logistics_carrier_demo.xml"],
 }

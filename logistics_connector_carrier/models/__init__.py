@@ -5,5 +5,6 @@ from . import logistics_adapter_soap_parcel
 from . import logistics_registry
 from . import logistics_carrier_label
 from . import logistics_carrier_fallback
+from . import logistics_freight_invoice
 from . import delivery_carrier
 from . import stock_picking

@@ -1,1 +1,2 @@
 from . import logistics_rate_shopping
+from . import logistics_freight_invoice_import
