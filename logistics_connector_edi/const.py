@@ -13,6 +13,7 @@ INBOUND_FLOW_BY_GROUP = {
 # outbound flow -> transaction set written
 OUTBOUND_SET_BY_FLOW = {
     "order_release": "940",
+    "receipt": "943",
     "ack": "997",
 }
 

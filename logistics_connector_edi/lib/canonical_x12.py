@@ -115,6 +115,43 @@ def order_release_to_940(document):
     return segments
 
 
+def receipt_to_943(document):
+    """The 943 body (stock transfer shipment advice: goods on their way to the warehouse)
+    of a ``receipt/1`` document at the stage "expected"."""
+    segments = [
+        (
+            "W06",
+            [
+                "F",
+                document["reference"],
+                _date(document.get("expected_date")),
+                None,
+                None,
+                document.get("po_reference"),
+            ],
+        ),
+        ("N1", ["WH", None, "91", document["warehouse_code"]])
+        if document.get("warehouse_code")
+        else ("N1", ["WH", "Warehouse"]),
+    ]
+    for tracking in document.get("tracking_numbers") or []:
+        segments.append(("N9", ["2I", tracking[:30]]))
+    # W27 is mandatory: the transport method is not known to Odoo, M (motor) by default
+    segments.append(("W27", ["M", None, (document.get("carrier") or "")[:35] or None]))
+    total = 0
+    for line in document["lines"]:
+        quantity = line.get("quantity_expected") or 0
+        total += quantity
+        elements = [format_decimal(quantity), line.get("uom") or "EA", None, "SK", line["sku"]]
+        if line.get("lot"):
+            elements += [None] * 10 + [line["lot"]]
+        segments.append(("W04", elements))
+        if line.get("line_ref"):
+            segments.append(("N9", ["LI", line["line_ref"]]))
+    segments.append(("W03", [format_decimal(total)]))
+    return segments
+
+
 # --- inbound --------------------------------------------------------------------------------
 
 

@@ -51,8 +51,8 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
         if not set_id:
             raise ConfigurationError(
                 self.env._(
-                    "The X12 adapter sends order releases (940) and acknowledgements (997), "
-                    "not %(flow)s.",
+                    "The X12 adapter sends order releases (940), receipts announced to the "
+                    "warehouse (943) and acknowledgements (997), not %(flow)s.",
                     flow=message.flow,
                 )
             )
@@ -137,6 +137,9 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
         set_numbers = [int(item.split()[1]) for item in record.set_summary.split(", ")]
         if set_id == "940":
             bodies = [canonical_x12.order_release_to_940(document)]
+            segments_before_groups = []
+        elif set_id == "943":
+            bodies = [canonical_x12.receipt_to_943(document)]
             segments_before_groups = []
         else:
             x12 = document["extensions"]["x12"]

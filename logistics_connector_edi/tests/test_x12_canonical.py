@@ -149,3 +149,40 @@ def test_997_results_in_plain_words():
         "segment W01 at position 5, element 2: invalid code value (received 'XX')",
         "one or more segments in error",
     ]
+
+
+def test_expected_receipt_becomes_a_valid_943():
+    document = {
+        "schema": "receipt/1",
+        "reference": "WH/IN/00007",
+        "stage": "expected",
+        "po_reference": "PO-9",
+        "warehouse_code": "SBX-WH1",
+        "expected_date": "2026-12-03",
+        "carrier": "Blue Trucks",
+        "lines": [
+            {"line_ref": "31", "sku": "WIDGET-1", "uom": "EA", "quantity_expected": 4},
+            {
+                "line_ref": "32",
+                "sku": "PAINT-LOT",
+                "uom": "EA",
+                "quantity_expected": 2,
+                "lot": "L1",
+            },
+        ],
+    }
+    canonical.check(document)
+    body = canonical_x12.receipt_to_943(document)
+    group = FunctionalGroup("AR", "A", "B", 1, sets=[TransactionSet("943", 1, body)])
+    text = Serializer().serialize(Interchange("ZZ", "A", "ZZ", "B", 1, groups=[group]))
+    report = validate(text)
+    assert report.status == "accepted", report.findings()
+    for expected in (
+        "W06*F*WH/IN/00007*20261203***PO-9~",
+        "N1*WH**91*SBX-WH1~",
+        "W27*M**Blue Trucks~",
+        "W04*4*EA**SK*WIDGET-1~\nN9*LI*31~",
+        "W04*2*EA**SK*PAINT-LOT***********L1~",
+        "W03*6~",
+    ):
+        assert expected in text

@@ -129,6 +129,41 @@ class TestX12Partner(StockAppliersCase):
         received = self.interchanges("inbound")
         self.assertEqual(set(received.mapped("result")), {"accepted"})
 
+    def test_943_out_997_and_944_in_receive_the_goods(self):
+        picking = self.transfer([(self.product, 4)], incoming=True)
+        document = {
+            "schema": "receipt/1",
+            "reference": picking.name,
+            "stage": "expected",
+            "warehouse_code": "SBX-WH1",
+            "lines": [
+                {
+                    "line_ref": str(picking.move_ids.id),
+                    "sku": "WIDGET-1",
+                    "uom": "EA",
+                    "quantity_expected": 4,
+                }
+            ],
+        }
+        asn = self.env["logistics.message"]._create_outbound(
+            self.backend, "receipt", picking, document=document
+        )
+        self.run_jobs()
+        self.assertDone(asn)
+        [sent] = self.files("to_partner")
+        self.assertIn(f"W06*F*{picking.name}~", sent.read_text())
+        self.assertIn("W04*4*EA**SK*WIDGET-1~", sent.read_text())
+        self.assertEqual(validate(sent.read_text()).status, "accepted")
+
+        self.partner.work_once()
+        self.assertEqual(self.partner.received_asns, [picking.name])
+        self.poll_and_run()
+        [receipt] = self.inbound("receipt")
+        self.assertDone(receipt)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(self.on_hand(self.product), 4)
+        self.assertTrue(asn.acknowledged)
+
     def test_a_failing_file_gets_a_rejecting_997_an_exception_and_the_error_folder(self):
         self.partner.inject("bad_count")
         name = self.partner.send_inventory([("WIDGET-1", 10, 8)])

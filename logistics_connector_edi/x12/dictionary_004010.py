@@ -459,7 +459,7 @@ SEGMENTS = [
         E(None, "Product/Item Condition", "ID", 2, 2),
         *_product_pairs(1),
         E(None, "Warehouse Lot Number", "AN", 1, 48),
-        rules="P0405 P0607 P1314",
+        rules="P0405 P0607 P1415",
     ),
     # --- 944 Stock Transfer Receipt Advice ---
     SEG(

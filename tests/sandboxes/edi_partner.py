@@ -1,8 +1,9 @@
 """An X12 trading partner (a 3PL) working the folders of a real SFTP server on loopback.
 
-The partner reads what Odoo uploads (940 orders, 997 acknowledgements) from ``to_partner``,
-answers every group with a 997 and every order with a 945 shipping advice, and can send an
-846 inventory advice, all into ``from_partner``, where Odoo polls. It sees the server's files
+The partner reads what Odoo uploads (940 orders, 943 advance notices, 997 acknowledgements)
+from ``to_partner``, answers every group with a 997, every order with a 945 shipping advice
+and every 943 with a 944 receipt advice, and can send an 846 inventory advice, all into
+``from_partner``, where Odoo polls. It sees the server's files
 directly, as a partner sees its own server's disk. Faults are injected on command:
 
     partner = EdiPartner(server.root_dir / "edi", our_id="PARTNER3PL", their_id="OURCOMPANY")
@@ -57,6 +58,7 @@ class EdiPartner:
         self.faults = []
         self.received = []  # (file name, report status)
         self.orders = []  # order numbers shipped
+        self.received_asns = []  # receipt references counted
         self.late = []  # (due time, name, text)
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -79,6 +81,7 @@ class EdiPartner:
             self.faults.clear()
             self.received.clear()
             self.orders.clear()
+            self.received_asns.clear()
             self.late.clear()
 
     # ---- writing -----------------------------------------------------------------------------
@@ -201,6 +204,8 @@ class EdiPartner:
                 for parsed in parsed_sets:
                     if parsed.result.set_id == "940":
                         self._ship(parsed.segments)
+                    elif parsed.result.set_id == "943":
+                        self._receive(parsed.segments)
             path.rename(self.root / "done" / path.name)
 
     def _acknowledge(self, report):
@@ -242,6 +247,36 @@ class EdiPartner:
         if order and lines:
             self.orders.append(order)
             self.write_interchange("SW", "945", [self.shipment_for(order, lines)])
+
+    def _receive(self, segments):
+        """A 944 counting everything a 943 announced (``damaged`` {sku: units} aside)."""
+        reference = None
+        lines = []
+        for segment in segments:
+            elements = segment.elements
+            if segment.tag == "W06":
+                reference = elements[1]
+            elif segment.tag == "W04":
+                lot = elements[15] if len(elements) > 15 else None
+                lines.append([float(elements[0]), elements[1], elements[4], lot, None])
+            elif segment.tag == "N9" and elements[:1] == ["LI"] and lines:
+                lines[-1][4] = elements[1]
+        if not (reference and lines):
+            return
+        today = datetime.date.today().strftime("%Y%m%d")
+        body = [
+            ("W17", ["F", today, f"RCV{self.control + 1}", reference]),
+            ("N1", ["WH", "Partner warehouse"]),
+        ]
+        total = 0
+        for quantity, uom, sku, lot, line_ref in lines:
+            total += quantity
+            body.append(("W07", [_num(quantity), uom, None, "SK", sku, None, None, lot]))
+            if line_ref:
+                body.append(("N9", ["LI", line_ref]))
+        body.append(("W14", [_num(total)]))
+        self.received_asns.append(reference)
+        self.write_interchange("RE", "944", [body])
 
     def run_forever(self, interval=2.0):
         while not self._stop.is_set():
