@@ -15,6 +15,7 @@
         "security/logistics_carrier_security.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_data.xml",
+        "data/ir_actions_server_data.xml",
         "views/delivery_carrier_views.xml",
         "views/logistics_backend_views.xml",
         "views/logistics_carrier_label_views.xml",

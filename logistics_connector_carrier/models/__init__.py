@@ -8,3 +8,4 @@ from . import logistics_carrier_fallback
 from . import logistics_freight_invoice
 from . import delivery_carrier
 from . import stock_picking
+from . import sale_order

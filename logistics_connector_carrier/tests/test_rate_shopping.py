@@ -64,3 +64,11 @@ class TestRateShopping(CarrierCase):
         self.assertAlmostEqual(
             self.order.order_line.filtered("is_delivery").price_unit, chosen.price, places=2
         )
+
+    def test_automatic_choice_rule(self):
+        order = self.order.copy()
+        served = order.with_context(
+            logistics_rate_carrier_ids=(self.carrier | self.ground | self.down).ids
+        )._logistics_choose_best_rate("fastest")
+        self.assertEqual(served, order)
+        self.assertEqual(order.carrier_id, self.carrier, "Priority is faster than Ground")

@@ -59,6 +59,9 @@ class LogisticsRateShopping(models.TransientModel):
 
     @api.model
     def _candidate_carriers(self, order):
+        given = self.env.context.get("logistics_rate_carrier_ids")
+        if given:  # a rule limited to some methods
+            return self.env["delivery.carrier"].browse(given)
         carriers = self.env["delivery.carrier"].search(
             [("company_id", "in", [False, order.company_id.id])]
         )
