@@ -9,6 +9,7 @@
     "license": "AGPL-3",
     "installable": True,
     "depends": ["logistics_connector_base"],
+    "demo": ["demo/logistics_edi_demo.xml"],
     "external_dependencies": {"python": ["paramiko"]},
     "data": [
         "security/ir.model.access.csv",

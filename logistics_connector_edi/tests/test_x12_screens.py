@@ -1,6 +1,9 @@
 """The administrator's X12 tools: the "validate this file" wizard and the segment viewer."""
 
 import base64
+import json
+import tempfile
+from pathlib import Path
 
 from odoo.exceptions import ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
@@ -91,3 +94,29 @@ def test_segment_lines_number_and_indent_the_file():
     assert lines[3] == "     4     2        W05 | N | SO123 | PO9"
     assert segment_lines("garbage")[-1].startswith("!! unreadable: expected an interchange header")
     assert segment_lines(text, limit=3)[-1] == "... (listing stops after 3 segments)"
+
+
+@tagged("post_install", "-at_install")
+class TestX12Demo(TransactionCase):
+    def test_the_demo_partner_takes_the_demo_servers_new_keys(self):
+        demo = self.env.ref("logistics_connector_edi.demo_backend_edi")
+        with tempfile.TemporaryDirectory() as folder:
+            key = Path(folder) / "client_key"
+            key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nx\n")
+            connection = Path(folder) / "connection.json"
+            connection.write_text(
+                json.dumps(
+                    {
+                        "host": "127.0.0.1",
+                        "port": 8799,
+                        "username": "demo",
+                        "host_key": "ssh-ed25519 AAAAdemo",
+                        "client_key": str(key),
+                    }
+                )
+            )
+            self.assertTrue(self.env["logistics.backend"]._x12_connect_demo_sftp(str(connection)))
+        endpoint = demo.endpoint_ids.filtered(lambda e: e.environment == "test")
+        self.assertEqual((endpoint.sftp_port, endpoint.sftp_username), (8799, "demo"))
+        self.assertEqual(endpoint.sftp_host_key, "ssh-ed25519 AAAAdemo")
+        self.assertEqual(demo.x12_usage_indicator, "T")
