@@ -23,4 +23,9 @@
         "views/logistics_freight_invoice_views.xml",
     ],
     "demo": ["demo/logistics_carrier_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "logistics_connector_carrier/static/tests/tours/*.js",
+        ],
+    },
 }

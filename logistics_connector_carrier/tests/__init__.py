@@ -9,3 +9,4 @@ from . import test_sandbox_easypost_client
 from . import test_carrier_soap
 from . import test_freight_invoice
 from . import test_other_carriers_unchanged
+from . import test_carrier_tour
