@@ -65,8 +65,11 @@ class LogisticsAdapterShipbob(models.AbstractModel):
 
     @api.model
     def _channel_headers(self, message, transport):
+        """The channel creations are made in: the partner's setting, else the first channel
+        the token sees (asked once per transport, never written back from a job: the partner
+        row is shared state other workers update)."""
         backend = message.backend_id
-        channel = backend.shipbob_channel_id
+        channel = backend.shipbob_channel_id or getattr(transport, "shipbob_channel_id", None)
         if not channel:
             channels = self._call(message, transport, "GET", "channel").json() or []
             if not channels:
@@ -77,8 +80,7 @@ class LogisticsAdapterShipbob(models.AbstractModel):
                         partner=backend.name,
                     )
                 )
-            channel = str(channels[0]["id"])
-            backend.sudo().shipbob_channel_id = channel
+            channel = transport.shipbob_channel_id = str(channels[0]["id"])
         return {"shipbob_channel_id": str(channel)}
 
     @api.model

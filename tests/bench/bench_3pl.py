@@ -1,0 +1,369 @@
+"""Benchmark: the 3PL flows against the ShipBob-like sandbox, each with a baseline measured in
+the same run on the same machine.
+
+- release: N delivery orders made ready one by one (one commit each, as people confirming
+  orders), each released by the automated action (outbox message + job), the jobs run by
+  LC_BENCH_3PL_WORKERS worker threads as queue_job's runner would (one transaction each), until
+  every order is acknowledged by the sandbox. Figures: orders per minute from the first ready
+  picking to the last acknowledgement, and the p50/p95 latency of a release (message created
+  -> done). Baseline: the same N deliveries made ready in a warehouse no 3PL operates (Odoo's
+  own cost). Target: >= 600 orders/minute on 2 cores.
+- shipments: the N released orders shipped by the sandbox (20 % partial), their order.shipped
+  events stored as inbound messages and applied by their jobs (decode, schema check, the base's
+  shipment applier validating the delivery and its backorder). Baseline: Odoo validating N
+  identical deliveries directly with the same quantities (one transaction each). Target: the
+  applier <= 1.3x the direct validation.
+
+The sandbox's 150 requests/minute limit is lifted here (a real ShipBob account would cap
+releases at 150/minute: set the partner's request rate limit to 2.5/s). Run by `scripts/bench`
+or alone: `LC_ODOO_CONF=.local/odoo-bench.conf LC_BENCH_DB=lc_bench python -m
+tests.bench.bench_3pl`. Nothing here asserts: it prints figures.
+"""
+
+import json
+import logging
+import os
+import secrets
+import statistics
+import threading
+import time
+from datetime import datetime, timezone
+
+import psycopg2
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+from tests.sandboxes.threepl_partner import ThreePLSandbox
+
+N_ORDERS = int(os.environ.get("LC_BENCH_3PL_ORDERS", "1000"))
+WORKERS = int(os.environ.get("LC_BENCH_3PL_WORKERS", "2"))
+PRODUCERS = int(os.environ.get("LC_BENCH_3PL_PRODUCERS", "2"))
+PARTIAL_EVERY = 5  # one order in five ships partially (20 %)
+TOKEN = "bench-shipbob-pat"
+SECRET = "whsec_YmVuY2gtM3BsLXNlY3JldC1mb3ItdGhlLXN1aXRlIQ=="
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(int(len(ordered) * share), len(ordered) - 1)] if ordered else float("nan")
+
+
+def setup(registry, sandbox):
+    """Committed fixtures of this run: a 3PL warehouse and a plain one, a partner, products."""
+    tag = secrets.token_hex(2).upper()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        warehouses = env["stock.warehouse"]
+        plain = warehouses.create({"name": f"Bench plain {tag}", "code": f"P{tag}"})
+        operated = warehouses.create({"name": f"Bench 3PL {tag}", "code": f"T{tag}"})
+        backend = env["logistics.backend"].create(
+            {
+                "name": f"Bench ShipBob {tag}",
+                "code": f"bench_shipbob_{tag.lower()}",
+                "adapter": "shipbob",
+                "default_service_level": "Standard",
+                "webhook_secret": SECRET,
+                "endpoint_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "environment": "test",
+                            "base_url": sandbox.api_url,
+                            "auth_kind": "bearer",
+                            "token": TOKEN,
+                        },
+                    )
+                ],
+                "mapping_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "mapping_type": "warehouse",
+                            "odoo_value": operated.code,
+                            "partner_value": "10",
+                        },
+                    )
+                ],
+            }
+        )
+        operated.logistics_backend_id = backend
+        customer = env["res.partner"].create(
+            {
+                "name": "Bench Customer",
+                "street": "1 Loop Road",
+                "city": "Localhost",
+                "zip": "12345",
+                "country_id": env.ref("base.be").id,
+            }
+        )
+        products = env["product.product"].create(
+            [
+                {"name": f"Bench A {tag}", "default_code": f"BA-{tag}", "is_storable": True},
+                {"name": f"Bench B {tag}", "default_code": f"BB-{tag}", "is_storable": True},
+            ]
+        )
+        for warehouse in (plain, operated):
+            for product in products:
+                env["stock.quant"]._update_available_quantity(
+                    product, warehouse.lot_stock_id, N_ORDERS * 3
+                )
+        return {
+            "plain": plain.id,
+            "operated": operated.id,
+            "backend": backend.id,
+            "channel": backend.channel_name,
+            "customer": customer.id,
+            "products": products.ids,
+        }
+
+
+def make_ready(registry, ids, warehouse_id):
+    """One delivery (2 lines) made ready in its own transaction; returns its id."""
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        warehouse = env["stock.warehouse"].browse(warehouse_id)
+        customers = env.ref("stock.stock_location_customers")
+        source = warehouse.lot_stock_id
+        products = env["product.product"].browse(ids["products"])
+        picking = env["stock.picking"].create(
+            {
+                "picking_type_id": warehouse.out_type_id.id,
+                "partner_id": ids["customer"],
+                "location_id": source.id,
+                "location_dest_id": customers.id,
+                "move_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "product_uom": product.uom_id.id,
+                            "location_id": source.id,
+                            "location_dest_id": customers.id,
+                        },
+                    )
+                    for product, quantity in zip(products, (2, 1), strict=True)
+                ],
+            }
+        )
+        picking.action_confirm()
+        picking.action_assign()
+        return picking.id
+
+
+def run_jobs(registry, channel, stop, counter):
+    """A worker: claims the channel's pending jobs one at a time and performs each in its own
+    transaction, as queue_job's runner and an Odoo worker would. A job another worker holds
+    or just changed is left to it (or tried again), as queue_job does."""
+    from odoo.addons.queue_job.job import Job
+
+    while True:
+        with registry.cursor() as cr:
+            try:
+                cr.execute(
+                    "SELECT uuid FROM queue_job WHERE state = 'pending' AND channel = %s "
+                    "AND (eta IS NULL OR eta <= now() at time zone 'UTC') "
+                    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    (channel,),
+                )
+                row = cr.fetchone()
+                if not row:
+                    cr.rollback()
+                    if stop.is_set():
+                        return
+                    time.sleep(0.01)
+                    continue
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                job = Job.load(env, row[0])
+                job.set_started()
+                job.store()
+                job.perform()
+                job.set_done()
+                job.store()
+                cr.commit()
+                counter.append(1)
+            except psycopg2.OperationalError as error:
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    raise
+                cr.rollback()
+
+
+def make_many_ready(registry, ids, warehouse_id, count, threads):
+    """``count`` deliveries made ready by ``threads`` people at once; returns their ids."""
+    made, lock = [], threading.Lock()
+
+    def person(share):
+        for _ in range(share):
+            for _attempt in range(10):
+                try:
+                    picking_id = make_ready(registry, ids, warehouse_id)
+                    break
+                except psycopg2.OperationalError as error:
+                    # Two people reserving the same stock: Odoo's answer is to try again.
+                    if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                        raise
+            else:
+                raise RuntimeError("a delivery could not be made ready after 10 tries")
+            with lock:
+                made.append(picking_id)
+
+    shares = [count // threads + (1 if n < count % threads else 0) for n in range(threads)]
+    people = [threading.Thread(target=person, args=(share,)) for share in shares]
+    for thread in people:
+        thread.start()
+    for thread in people:
+        thread.join()
+    return made
+
+
+def bench_release(registry, ids):
+    start = time.perf_counter()
+    make_many_ready(registry, ids, ids["plain"], N_ORDERS, PRODUCERS)
+    plain_seconds = time.perf_counter() - start
+
+    stop, done_jobs = threading.Event(), []
+    workers = [
+        threading.Thread(target=run_jobs, args=(registry, ids["channel"], stop, done_jobs))
+        for _ in range(WORKERS)
+    ]
+    start = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    pickings = make_many_ready(registry, ids, ids["operated"], N_ORDERS, PRODUCERS)
+    while True:
+        with registry.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM stock_picking WHERE id = ANY(%s) AND logistics_status = "
+                "'acknowledged'",
+                (pickings,),
+            )
+            if cr.fetchone()[0] >= N_ORDERS:
+                break
+        time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    stop.set()
+    for worker in workers:
+        worker.join()
+    with registry.cursor() as cr:
+        # From the message (written with the ready picking) to its attempt's end, both
+        # stamped by PostgreSQL to the microsecond.
+        cr.execute(
+            "SELECT EXTRACT(EPOCH FROM a.finished_at - m.create_date) FROM logistics_message m "
+            "JOIN logistics_message_attempt a ON a.message_id = m.id AND a.outcome = 'done' "
+            "WHERE m.backend_id = %s AND m.flow = 'order_release'",
+            (ids["backend"],),
+        )
+        latencies = [row[0] for row in cr.fetchall()]
+    print(
+        f"\n3PL order release, {N_ORDERS} deliveries (2 lines), {PRODUCERS} people making them "
+        f"ready at once, {WORKERS} job workers"
+    )
+    print(f"  {'scenario':<58} {'orders/min':>11} {'ratio':>7}")
+    print(
+        f"  {'baseline: made ready in a warehouse without a 3PL':<58} "
+        f"{N_ORDERS / plain_seconds * 60:>11.0f} {1:>6.2f}x"
+    )
+    print(
+        f"  {'ready -> released -> acknowledged by the sandbox':<58} "
+        f"{N_ORDERS / seconds * 60:>11.0f} {plain_seconds / seconds:>6.2f}x"
+    )
+    print(
+        f"  release latency (message created -> done): p50 {statistics.median(latencies):.2f} s, "
+        f"p95 {percentile(latencies, 0.95):.2f} s (target: >= 600 orders/min)"
+    )
+    return pickings
+
+
+def shipment_events(sandbox, pickings_by_name):
+    """The sandbox ships every order (one in five partially) and gives its order.shipped
+    bodies, as its webhooks would carry them."""
+    bodies = []
+    for index, name in enumerate(pickings_by_name):
+        order = sandbox.order(name)
+        partial = index % PARTIAL_EVERY == 0
+        quantities = {order["products"][0]["reference_id"]: 1} if partial else None
+        sandbox.ship(name, quantities)
+        envelope = {
+            "type": "order.shipped",
+            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "data": sandbox._order_view(sandbox.order(name)),
+        }
+        bodies.append((json.dumps(envelope).encode(), partial))
+    return bodies
+
+
+def validate_directly(registry, ids, partial):
+    picking_id = make_ready(registry, ids, ids["plain"])
+    start = time.perf_counter()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        picking = env["stock.picking"].browse(picking_id)
+        for move in picking.move_ids:
+            move.quantity = (
+                1
+                if partial and move.product_uom_qty == 2
+                else (0 if partial else move.product_uom_qty)
+            )
+            move.picked = bool(move.quantity)
+        picking.with_context(skip_backorder=True, skip_sms=True).button_validate()
+    return time.perf_counter() - start
+
+
+def bench_shipments(registry, ids, sandbox, pickings):
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        names = env["stock.picking"].browse(pickings).mapped("name")
+    bodies = shipment_events(sandbox, names)
+    baseline = sum(validate_directly(registry, ids, partial) for _body, partial in bodies)
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        backend = env["logistics.backend"].browse(ids["backend"])
+        messages = env["logistics.message"]
+        for body, _partial in bodies:
+            message, _created = messages._create_inbound(backend, "shipment", body)
+            messages |= message
+        message_ids = messages.ids
+    stop, done_jobs = threading.Event(), []
+    stop.set()
+    start = time.perf_counter()
+    run_jobs(registry, ids["channel"], stop, done_jobs)
+    applied = time.perf_counter() - start
+    with registry.cursor() as cr:
+        cr.execute(
+            "SELECT state, count(*) FROM logistics_message WHERE id = ANY(%s) GROUP BY state",
+            (message_ids,),
+        )
+        states = dict(cr.fetchall())
+    print(f"\n3PL shipment confirmations, {N_ORDERS} orders ({100 // PARTIAL_EVERY} % partial)")
+    print(f"  {'scenario':<58} {'per second':>11} {'ratio':>7}")
+    print(
+        f"  {'baseline: Odoo validates the same deliveries directly':<58} "
+        f"{N_ORDERS / baseline:>11.1f} {1:>6.2f}x"
+    )
+    print(
+        f"  {'event job: decode + check + shipment applier':<58} "
+        f"{N_ORDERS / applied:>11.1f} {applied / baseline:>6.2f}x time (target <= 1.3x)"
+    )
+    print(f"  messages: {states}")
+
+
+def main():
+    odoo.tools.config.parse_config(["-c", os.environ["LC_ODOO_CONF"], "--log-level=warn"])
+    os.environ.setdefault("ODOO_QUEUE_JOB_CHANNELS", "root:0")
+    logging.getLogger("tests.sandboxes").setLevel(logging.WARNING)
+    registry = Registry(os.environ["LC_BENCH_DB"])
+    with ThreePLSandbox(token=TOKEN, webhook_secret=SECRET, rate_limit=10**9) as sandbox:
+        ids = setup(registry, sandbox)
+        pickings = bench_release(registry, ids)
+        bench_shipments(registry, ids, sandbox, pickings)
+
+
+if __name__ == "__main__":
+    main()
