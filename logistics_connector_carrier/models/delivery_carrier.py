@@ -93,9 +93,10 @@ class DeliveryCarrier(models.Model):
     logistics_notify_failed_attempt = fields.Boolean(string="Email: Failed attempt", default=True)
 
     def _compute_can_generate_return(self):
-        super()._compute_can_generate_return()
+        result = super()._compute_can_generate_return()
         for carrier in self.filtered(lambda c: c.delivery_type == DELIVERY_TYPE):
             carrier.can_generate_return = True
+        return result
 
     def toggle_prod_environment(self):
         """The shipping method and its carrier account switch environment together."""

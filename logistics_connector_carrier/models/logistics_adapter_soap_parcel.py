@@ -21,7 +21,6 @@ class LogisticsBackendEndpoint(models.Model):
     _inherit = "logistics.backend.endpoint"
 
     carrier_account_number = fields.Char(
-        string="Carrier Account Number",
         help="The shipper account at a SOAP carrier, sent in each request with the user name "
         "and password.",
     )

@@ -212,7 +212,7 @@ class LogisticsFreightInvoiceLine(models.Model):
     backend_id = fields.Many2one(related="invoice_id.backend_id", store=True)
     shipment_reference = fields.Char(required=True)
     tracking_number = fields.Char()
-    label_id = fields.Many2one("logistics.carrier.label", string="Label", index=True)
+    label_id = fields.Many2one("logistics.carrier.label", index=True)
     picking_id = fields.Many2one(related="label_id.picking_id", store=True)
     amount = fields.Monetary(string="Charged")
     expected_amount = fields.Monetary(string="Expected")
@@ -231,17 +231,3 @@ class LogisticsFreightInvoiceLine(models.Model):
     def _compute_difference(self):
         for line in self:
             line.difference = line.amount - line.expected_amount if line.label_id else 0.0
-
-
-class LogisticsApplierFreight(models.AbstractModel):
-    _inherit = "logistics.applier"
-
-    @api.model
-    def _apply_freight_invoice(self, message, document):
-        """A freight bill from the carrier (its API, or an X12 210 through the EDI addon)."""
-        source = "edi" if message.backend_id.kind == "edi" else "api"
-        invoice = self.env["logistics.freight.invoice"]._import_document(
-            message.backend_id, document, source=source
-        )
-        message.write({"res_model": invoice._name, "res_id": invoice.id})
-        return invoice

@@ -33,3 +33,13 @@ class LogisticsApplier(models.AbstractModel):
         )
         label._apply_tracking_event(message, document)
         return picking
+
+    @api.model
+    def _apply_freight_invoice(self, message, document):
+        """A freight bill from the carrier (its API, or an X12 210 through the EDI addon)."""
+        source = "edi" if message.backend_id.kind == "edi" else "api"
+        invoice = self.env["logistics.freight.invoice"]._import_document(
+            message.backend_id, document, source=source
+        )
+        message.write({"res_model": invoice._name, "res_id": invoice.id})
+        return invoice

@@ -58,7 +58,7 @@ class TestCarrierSandbox(unittest.TestCase):
             method, f"{self.sandbox.base_url}{path}", auth=(key, ""), timeout=TIMEOUT, **kwargs
         )
 
-    def create(self, reference="WH-OUT-1", **extra):
+    def create_shipment(self, reference="WH-OUT-1", **extra):
         shipment = {
             "reference": reference,
             "to_address": ADDRESS,
@@ -76,7 +76,7 @@ class TestCarrierSandbox(unittest.TestCase):
         return self.call("POST", f"/v2/shipments/{shipment['id']}/buy", json={"rate": rate})
 
     def test_rate_buy_label_and_lookup_by_reference(self):
-        shipment = self.create()
+        shipment = self.create_shipment()
         self.assertTrue(shipment["id"].startswith("shp_"))
         self.assertIn("Priority", [r["service"] for r in shipment["rates"]])
         bought = self.buy(shipment).json()
@@ -94,7 +94,7 @@ class TestCarrierSandbox(unittest.TestCase):
 
     def test_keys_and_modes(self):
         self.assertEqual(self.call("GET", "/v2/shipments", key="wrong").status_code, 401)
-        self.create()
+        self.create_shipment()
         self.assertEqual(self.call("GET", "/v2/shipments/WH-OUT-1", key=PROD_KEY).status_code, 404)
 
     def test_bad_input_is_refused_with_reasons(self):
@@ -120,24 +120,24 @@ class TestCarrierSandbox(unittest.TestCase):
         self.assertEqual(self.call("POST", "/v2/shipments", data=b"{oops").status_code, 400)
 
     def test_answer_lost_after_the_label_was_bought(self):
-        shipment = self.create()
+        shipment = self.create_shipment()
         self.sandbox.inject("accept_then_fail", path_prefix="/v2/shipments/", method="POST")
         self.assertEqual(self.buy(shipment).status_code, 504)
         self.assertEqual(len(self.sandbox.labels_bought("WH-OUT-1")), 1, "bought all the same")
 
     def test_refund_then_rejected_once_moving(self):
-        first = self.create("A")
+        first = self.create_shipment("A")
         self.buy(first)
         refund = self.call("POST", f"/v2/shipments/{first['id']}/refund").json()
         self.assertEqual(refund["refund_status"], "submitted")
-        second = self.create("B")
+        second = self.create_shipment("B")
         code = self.buy(second).json()["tracking_code"]
         self.sandbox.advance(code, "in_transit", send=False)
         refund = self.call("POST", f"/v2/shipments/{second['id']}/refund").json()
         self.assertEqual(refund["refund_status"], "rejected")
 
     def test_tracker_events_are_signed_duplicated_and_reordered_on_command(self):
-        code = self.buy(self.create()).json()["tracking_code"]
+        code = self.buy(self.create_shipment()).json()["tracking_code"]
         late = self.sandbox.advance(code, "in_transit", send=False)
         final = self.sandbox.advance(code, "delivered", signed_by="A. Lovelace", send=False)
         self.sandbox.deliver(final, times=2)
