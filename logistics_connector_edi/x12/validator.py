@@ -323,7 +323,7 @@ class _Frame:
     """An open loop instance: ``index`` is the slot last matched, ``count`` its uses (or,
     for a child loop slot, how many instances of it were opened)."""
 
-    __slots__ = ("children", "count", "first", "index", "loop", "positions")
+    __slots__ = ("children", "count", "first", "index", "loop", "positions", "required")
 
     def __init__(self, loop, children, index=-1, count=0):
         self.loop = loop  # LoopSpec, or None for the set's body
@@ -336,6 +336,9 @@ class _Frame:
         )
         # a loop's trigger segment opens a new instance: it is matched one level up
         self.first = 0 if loop is None else 1
+        required = _REQUIRED[id(children)]
+        # a loop's trigger is always there once the loop is open: only the rest can be missing
+        self.required = required[1:] if loop is not None and required[:1] == (0,) else required
 
 
 class SetValidator:
@@ -388,6 +391,8 @@ class SetValidator:
                 checker = self.checkers[tag] = SegmentChecker(
                     self.spec.segments[tag], self.rules.charset
                 )
+            elif tuple(raw) in checker.clean:
+                return  # the very same segment was already found clean
             element_findings = checker.check(raw, self.delimiters)
             if element_findings:
                 self._finding(
@@ -415,10 +420,14 @@ class SetValidator:
             children = frame.children
             child = children[index]
             is_loop = child.__class__ is LoopSpec
+            reuse = None
             if len(stack) > depth + 1:
                 # close the loops opened inside this frame
                 for inner in reversed(stack[depth + 1 :]):
-                    self._missing(inner.children, inner.index + 1, None, position, number, tag)
+                    if inner.required:
+                        self._missing(inner.children, inner.index + 1, None, position, number, tag)
+                if is_loop and index == frame.index:
+                    reuse = stack[depth + 1]  # the previous instance of this very loop
                 del stack[depth + 1 :]
             if index == frame.index:
                 frame.count += 1
@@ -445,7 +454,11 @@ class SetValidator:
                 frame.index = index
                 frame.count = 1
             if is_loop:
-                stack.append(_Frame(child, child.children, 0, 1))
+                if reuse is not None:
+                    reuse.index, reuse.count = 0, 1
+                    stack.append(reuse)
+                else:
+                    stack.append(_Frame(child, child.children, 0, 1))
             return True
         self._misplaced(tag, position, number)
         return False
