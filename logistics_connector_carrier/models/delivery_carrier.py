@@ -391,6 +391,48 @@ class DeliveryCarrier(models.Model):
                 break
         return method, "; ".join(reasons) or False
 
+    @api.model
+    def _logistics_label_failed(self, message):
+        """The queue gave up on a label: the label says why, and the "follows later" notice
+        closes (the message's own exception tells what to fix)."""
+        label = (
+            self.env["logistics.carrier.label"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", message.backend_id.id),
+                    ("idempotency_key", "=", message.idempotency_key),
+                    ("state", "=", "pending"),
+                ],
+                limit=1,
+            )
+        )
+        if not label:
+            return
+        label.write({"state": "failed", "error": message.error_message})
+        label.picking_id.message_post(
+            body=self.env._(
+                "The carrier did not sell the label of package %(package)s: %(error)s",
+                package=label.package_name or label.sequence,
+                error=message.error_message,
+            )
+        )
+        pending = (
+            self.env["logistics.exception"]
+            .sudo()
+            .search(
+                [
+                    ("dedup_key", "=", f"label_pending:{label.picking_id.id}"),
+                    ("state", "in", ("new", "in_progress")),
+                ]
+            )
+        )
+        if pending:
+            pending._close(
+                "resolved",
+                self.env._("The label will not follow: %(error)s", error=message.error_message),
+            )
+
     # ------------------------------------------------------------------------------------------
     # Helpers
     # ------------------------------------------------------------------------------------------

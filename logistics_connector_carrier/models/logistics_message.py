@@ -21,3 +21,11 @@ class LogisticsMessage(models.Model):
         ):
             self.env["delivery.carrier"]._logistics_label_bought_later(self)
         return result
+
+    def _fail(self, error, *args, **kwargs):
+        result = super()._fail(error, *args, **kwargs)
+        # A label the queue could not buy (the carrier refused the parcel, or gave up): its
+        # picking says so instead of waiting for it.
+        if self.direction == "outbound" and self.flow == "label":
+            self.env["delivery.carrier"]._logistics_label_failed(self)
+        return result

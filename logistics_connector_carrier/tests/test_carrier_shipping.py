@@ -173,6 +173,18 @@ class TestCarrierShipping(CarrierCase):
         with self.assertRaisesRegex(UserError, "correct the contact's address"):
             picking.button_validate()
 
+    def test_a_label_the_queue_cannot_buy_says_why(self):
+        self.carrier.logistics_label_mode = "queue"
+        self.customer.zip = "00000"
+        picking = self.validate(self.make_picking(1.0))
+        self.run_jobs()
+        label = picking.logistics_label_ids
+        self.assertEqual(label.state, "failed")
+        self.assertIn("correct the contact's address", label.error)
+        exception = self.open_exceptions(picking)
+        self.assertEqual(exception.exception_type, "partner_rejected")
+        self.assertFalse(picking.logistics_labels_pending)
+
     def test_always_queued_labels(self):
         self.carrier.logistics_label_mode = "queue"
         picking = self.validate(self.make_picking(1.0))
