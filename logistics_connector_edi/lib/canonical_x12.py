@@ -300,6 +300,128 @@ def inventory_from_846(segments, default_warehouse=None):
     return document
 
 
+# AT7-01 shipment status (element 1650) -> tracking_event/1 status
+AT7_STATUS = {
+    "X3": "in_transit",  # arrived at pick-up location
+    "AF": "in_transit",  # departed pick-up location
+    "X6": "in_transit",  # en route to delivery location
+    "X4": "in_transit",  # arrived at terminal
+    "P1": "in_transit",  # departed terminal
+    "J1": "in_transit",  # delivered to connecting line
+    "AG": "in_transit",  # estimated delivery
+    "X1": "out_for_delivery",  # arrived at delivery location
+    "AJ": "out_for_delivery",  # tendered for delivery
+    "D1": "delivered",  # completed unloading at delivery location
+    "CD": "delivered",  # carrier departed delivery location
+    "SD": "exception",  # shipment delayed
+    "A9": "exception",  # shipment damaged
+    "AP": "exception",  # delivery not completed
+    "A7": "exception",  # refused by consignee
+    "CA": "cancelled",  # shipment cancelled
+}
+# AT7-07 time code (element 623) -> UTC offset
+TIME_CODES = {
+    "UT": "+00:00",
+    "GM": "+00:00",
+    "ET": "-05:00",
+    "ES": "-05:00",
+    "ED": "-04:00",
+    "CT": "-06:00",
+    "CS": "-06:00",
+    "CD": "-05:00",
+    "MT": "-07:00",
+    "MS": "-07:00",
+    "MD": "-06:00",
+    "PT": "-08:00",
+    "PS": "-08:00",
+    "PD": "-07:00",
+}
+
+
+def tracking_events_from_214(segments):
+    """``tracking_event/1`` documents, one per AT7 status of a 214."""
+    events = []
+    tracking = shipment = carrier = None
+    location = None
+    for segment in segments:
+        e = _elements(segment)
+        tag = segment.tag
+        if tag == "B10":
+            tracking, shipment, carrier = e[1] or e[2], e[2] or None, e[3] or None
+        elif tag == "LX":
+            location = None
+        elif tag == "AT7" and e[1]:
+            if not e[5]:
+                raise MappingProblem(f"AT7 {e[1]} has no date (AT7-05): when did it happen?")
+            time = (e[6] or "0000").ljust(6, "0")[:6]
+            offset = TIME_CODES.get(e[7], "+00:00")
+            occurred = f"{e[5][:4]}-{e[5][4:6]}-{e[5][6:8]}T{time[:2]}:{time[2:4]}:{time[4:6]}"
+            event = {
+                "schema": "tracking_event/1",
+                "tracking_number": tracking,
+                "carrier": carrier,
+                "shipment_reference": shipment,
+                "status": AT7_STATUS.get(e[1], "in_transit"),
+                "partner_status": e[1],
+                "reason": e[2] or None,
+                "occurred_at": occurred + offset,
+                "event_id": f"{tracking}:{e[1]}:{e[5]}{time}",
+            }
+            events.append(event)
+            location = event
+        elif tag == "MS1" and location is not None:
+            location["location"] = {
+                "city": e[1] or None,
+                "state": e[2] or None,
+                "country": e[3] if len(e[3]) == 2 else None,
+            }
+    if not tracking:
+        raise MappingProblem("B10 carries neither a PRO/tracking number nor a shipment ID")
+    if not events:
+        raise MappingProblem("the 214 has no shipment status (AT7)")
+    return events
+
+
+def freight_invoice_from_210(segments, default_currency="USD"):
+    """``freight_invoice/1`` from a 210 (one shipment per invoice)."""
+    document = {"schema": "freight_invoice/1", "currency": default_currency}
+    charges = []
+    weight = None
+    shipment = None
+    for segment in segments:
+        e = _elements(segment)
+        tag = segment.tag
+        if tag == "B3":
+            document["invoice_number"] = e[2]
+            shipment = e[3] or None
+            document["invoice_date"] = f"{e[6][:4]}-{e[6][4:6]}-{e[6][6:8]}"
+            document["total_amount"] = int(e[7]) / 100
+            document["carrier"] = {"code": e[11]}
+            document["is_correction"] = bool(e[8])
+        elif tag == "C3":
+            document["currency"] = e[1]
+        elif tag == "L1" and e[4]:
+            charges.append(
+                {
+                    "code": e[8] or None,
+                    "rate": _number(e[2]) if e[2] else None,
+                    "rate_qualifier": e[3] or None,
+                    "amount": int(e[4]) / 100,
+                }
+            )
+        elif tag == "L3" and e[1] and e[12] in ("L", "K"):
+            weight = {"value": _number(e[1]), "uom": "lb" if e[12] == "L" else "kg"}
+    if not shipment:
+        raise MappingProblem("B3-03 (shipment ID) is empty: which shipment is invoiced?")
+    line = {"shipment_reference": shipment, "amount": document["total_amount"]}
+    if charges:
+        line["charges"] = charges
+    if weight:
+        line["weight"] = weight
+    document["lines"] = [line]
+    return document
+
+
 def acknowledgements_from_997(segments):
     """One result per acknowledged group: ``{"group": GS06, "functional_id": GS01,
     "status": ..., "sets": [{"set_id", "control_number", "status", "errors": [...]}],

@@ -329,6 +329,10 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             ]
         if set_id == "997":
             return self._acks_of_997(message, segments)
+        if set_id == "214":
+            return canonical_x12.tracking_events_from_214(segments)
+        if set_id == "210":
+            return [canonical_x12.freight_invoice_from_210(segments)]
         raise BusinessError(
             self.env._(
                 "Transaction set %(set)s is valid X12 but this addon does not apply it yet.",

@@ -186,3 +186,47 @@ def test_expected_receipt_becomes_a_valid_943():
         "W03*6~",
     ):
         assert expected in text
+
+
+def test_214_becomes_tracking_events():
+    body = [
+        "B10*PRO123*WH/OUT/00042*ABCD",
+        "LX*1",
+        "AT7*AF*NS***20261201*0930*ET",
+        "MS1*Chicago*IL*US",
+        "LX*2",
+        "AT7*D1*NS***20261202*1415*UT",
+    ]
+    [parsed] = sets_of(x12(("214", "0001", body), functional_id="QM"))
+    assert parsed.result.code == "A", parsed.result.words()
+    first, second = canonical_x12.tracking_events_from_214(parsed.segments)
+    for event in (first, second):
+        canonical.check(event)
+    assert (first["status"], first["occurred_at"]) == ("in_transit", "2026-12-01T09:30:00-05:00")
+    assert first["location"] == {"city": "Chicago", "state": "IL", "country": "US"}
+    assert (first["tracking_number"], first["carrier"]) == ("PRO123", "ABCD")
+    assert first["shipment_reference"] == "WH/OUT/00042"
+    assert (second["status"], second["partner_status"]) == ("delivered", "D1")
+    assert second["occurred_at"] == "2026-12-02T14:15:00+00:00"
+
+
+def test_210_becomes_a_freight_invoice():
+    body = [
+        "B3**INV-77*WH/OUT/00042*PP**20261203*12550****ABCD",
+        "C3*USD",
+        "LX*1",
+        "L1*1*2.5*PH*10000",
+        "L1*2***2550********FUE",
+        "L3*120*G***12550*******L",
+    ]
+    [parsed] = sets_of(x12(("210", "0001", body), functional_id="IM"))
+    assert parsed.result.code == "A", parsed.result.words()
+    document = canonical_x12.freight_invoice_from_210(parsed.segments)
+    canonical.check(document)
+    assert document["invoice_number"] == "INV-77"
+    assert (document["invoice_date"], document["total_amount"]) == ("2026-12-03", 125.5)
+    assert document["carrier"] == {"code": "ABCD"}
+    [line] = document["lines"]
+    assert line["shipment_reference"] == "WH/OUT/00042"
+    assert line["weight"] == {"value": 120, "uom": "lb"}
+    assert [c["amount"] for c in line["charges"]] == [100.0, 25.5]
