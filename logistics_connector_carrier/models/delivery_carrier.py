@@ -266,6 +266,16 @@ class DeliveryCarrier(models.Model):
                 package=package,
                 sequence=sequence,
             )
+            bought = picking.logistics_label_ids.filtered(
+                lambda lab, seq=sequence, pack=package.name: (
+                    lab.state == "bought"
+                    and not lab.is_return
+                    and (lab.sequence, lab.package_name or None) == (seq, pack or None)
+                )
+            )
+            if bought:  # bought before (e.g. the labels of the other packages are retried)
+                labels |= bought[:1]
+                continue
             label = self.env["logistics.carrier.label"]._for_purchase(
                 self, picking, key, package_name=package.name, sequence=sequence
             )

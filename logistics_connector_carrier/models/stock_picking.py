@@ -70,6 +70,21 @@ class StockPicking(models.Model):
         )
         return None
 
+    def action_logistics_retry_labels(self):
+        """Ask the carrier again for the labels it refused (after the address or the weight
+        was corrected): new purchases for those packages; bought labels stay as they are."""
+        for picking in self:
+            failed = picking.logistics_label_ids.filtered(lambda lab: lab.state == "failed")
+            if not failed:
+                continue
+            failed.write({"state": "cancelled"})
+            picking.logistics_label_revision += 1
+            result = picking.carrier_id.send_shipping(picking)[0]
+            if result["tracking_number"]:
+                picking.carrier_tracking_ref = result["tracking_number"]
+                picking._add_delivery_cost_to_so()
+        return True
+
     def _logistics_labels_arrived(self, labels):
         """Labels bought from the job queue after the picking was validated: their tracking
         numbers join Odoo's tracking reference, the real cost the picking and, with the

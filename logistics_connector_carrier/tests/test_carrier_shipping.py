@@ -184,6 +184,12 @@ class TestCarrierShipping(CarrierCase):
         exception = self.open_exceptions(picking)
         self.assertEqual(exception.exception_type, "partner_rejected")
         self.assertFalse(picking.logistics_labels_pending)
+        self.customer.zip = "12345"
+        self.carrier.logistics_label_mode = "sync"
+        picking.action_logistics_retry_labels()
+        bought = picking.logistics_label_ids.filtered(lambda lab: lab.state == "bought")
+        self.assertEqual(picking.carrier_tracking_ref, bought.tracking_number)
+        self.assertEqual(len(self.sandbox.labels_bought()), 1)
 
     def test_always_queued_labels(self):
         self.carrier.logistics_label_mode = "queue"
