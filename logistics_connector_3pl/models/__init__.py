@@ -1,5 +1,6 @@
 from . import logistics_backend
 from . import logistics_adapter_shipbob
+from . import logistics_adapter_extensiv
 from . import logistics_routing_rule
 from . import logistics_builder
 from . import logistics_applier

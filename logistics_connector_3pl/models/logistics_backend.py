@@ -76,4 +76,6 @@ class LogisticsBackend(models.Model):
 
     @api.model
     def _logistics_transport_kind(self, adapter):
-        return "rest" if adapter == "shipbob" else super()._logistics_transport_kind(adapter)
+        if adapter in ("shipbob", "extensiv"):
+            return "rest"
+        return super()._logistics_transport_kind(adapter)
