@@ -2,12 +2,14 @@
 the EDI trading partner sandbox working its folders."""
 
 import tempfile
+import threading
 from datetime import timedelta
 from pathlib import Path
 
-from odoo import fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.logistics_connector_base.tests.test_appliers_stock import StockAppliersCase
-from odoo.tests import tagged
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, tagged
 from tests.sandboxes.edi_partner import EdiPartner
 from tests.sandboxes.sftp_server import SftpServer
 
@@ -271,3 +273,60 @@ class TestX12Partner(StockAppliersCase):
         self.assertEqual(release.state, "failed")
         self.assertIn("segment W66 is mandatory but missing", release.error_message)
         self.assertFalse(self.files("to_partner"), "nothing left with a broken file")
+
+    def test_a_file_still_being_written_waits_for_the_next_poll(self):
+        self.backend.sftp_settle_seconds = 1.5
+        self.partner.inject("split_write")
+        self.partner.send_inventory([("WIDGET-1", 10, 8)])
+        counts = self.backend._sftp_poll()
+        self.assertEqual((counts["received"], counts["waiting"]), (0, 1))
+        self.backend.sftp_settle_seconds = 0
+        self.poll_and_run()
+        [message] = self.inbound("inventory_snapshot")
+        self.assertDone(message)
+
+    def test_wrong_separators_are_refused_with_a_ta1_and_findings(self):
+        self.partner.inject("wrong_separator")
+        self.partner.send_inventory([("WIDGET-1", 10, 8)])
+        self.poll_and_run()
+        [message] = self.env["logistics.message"].search(
+            [("backend_id", "=", self.backend.id), ("direction", "=", "inbound")]
+        )
+        self.assertEqual(message.state, "failed")
+        self.assertIn("IEA", message.error_message)
+        [answer] = [p.read_text() for p in self.files("to_partner")]
+        self.assertIn("TA1*", answer)
+        self.assertIn("*R*", answer)
+
+
+@tagged("post_install", "-at_install")
+class TestX12ControlNumbersConcurrently(TransactionCase):
+    """Two workers with connections of their own draw numbers at the same moment."""
+
+    def test_concurrent_senders_never_get_the_same_numbers(self):
+        demo = self.env.ref("logistics_connector_edi.demo_backend_edi")  # committed sequences
+        drawn = []
+        errors = []
+
+        def draw():
+            try:
+                with db_connect(self.env.cr.dbname).cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    backend = env["logistics.backend"].browse(demo.id)
+                    numbers = [backend._x12_next_control_numbers() for _ in range(25)]
+                    cr.rollback()  # a rolled back transaction does not give its numbers back
+                    drawn.extend(numbers)
+            except Exception as error:  # reported below, with the thread's error
+                errors.append(error)
+
+        threads = [threading.Thread(target=draw) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        self.assertFalse(errors)
+        self.assertEqual(len(drawn), 50)
+        for position in range(3):
+            self.assertEqual(len({numbers[position] for numbers in drawn}), 50)
+        after = demo._x12_next_control_numbers()
+        self.assertGreater(after[0], max(numbers[0] for numbers in drawn))
