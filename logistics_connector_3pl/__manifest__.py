@@ -19,4 +19,9 @@
         "views/stock_picking_views.xml",
     ],
     "demo": ["demo/logistics_3pl_demo.xml"],
+    "assets": {
+        "web.assets_tests": [
+            "logistics_connector_3pl/static/tests/tours/*.js",
+        ],
+    },
 }

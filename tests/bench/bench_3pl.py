@@ -100,10 +100,17 @@ def setup(registry, sandbox):
                 "country_id": env.ref("base.be").id,
             }
         )
+        # Each person ships products of their own: two people reserving the same stock at
+        # once is a serialization conflict, not what is measured here.
         products = env["product.product"].create(
             [
-                {"name": f"Bench A {tag}", "default_code": f"BA-{tag}", "is_storable": True},
-                {"name": f"Bench B {tag}", "default_code": f"BB-{tag}", "is_storable": True},
+                {
+                    "name": f"Bench {name}{n} {tag}",
+                    "default_code": f"B{name}{n}-{tag}",
+                    "is_storable": True,
+                }
+                for n in range(PRODUCERS)
+                for name in ("A", "B")
             ]
         )
         for warehouse in (plain, operated):
@@ -121,14 +128,14 @@ def setup(registry, sandbox):
         }
 
 
-def make_ready(registry, ids, warehouse_id):
+def make_ready(registry, ids, warehouse_id, person=0):
     """One delivery (2 lines) made ready in its own transaction; returns its id."""
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         warehouse = env["stock.warehouse"].browse(warehouse_id)
         customers = env.ref("stock.stock_location_customers")
         source = warehouse.lot_stock_id
-        products = env["product.product"].browse(ids["products"])
+        products = env["product.product"].browse(ids["products"][2 * person : 2 * person + 2])
         picking = env["stock.picking"].create(
             {
                 "picking_type_id": warehouse.out_type_id.id,
@@ -198,11 +205,11 @@ def make_many_ready(registry, ids, warehouse_id, count, threads):
     """``count`` deliveries made ready by ``threads`` people at once; returns their ids."""
     made, lock = [], threading.Lock()
 
-    def person(share):
+    def person(number, share):
         for _ in range(share):
             for _attempt in range(10):
                 try:
-                    picking_id = make_ready(registry, ids, warehouse_id)
+                    picking_id = make_ready(registry, ids, warehouse_id, number)
                     break
                 except psycopg2.OperationalError as error:
                     # Two people reserving the same stock: Odoo's answer is to try again.
@@ -214,7 +221,9 @@ def make_many_ready(registry, ids, warehouse_id, count, threads):
                 made.append(picking_id)
 
     shares = [count // threads + (1 if n < count % threads else 0) for n in range(threads)]
-    people = [threading.Thread(target=person, args=(share,)) for share in shares]
+    people = [
+        threading.Thread(target=person, args=(number, share)) for number, share in enumerate(shares)
+    ]
     for thread in people:
         thread.start()
     for thread in people:
