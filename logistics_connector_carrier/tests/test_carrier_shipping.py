@@ -1,7 +1,7 @@
 """Rates, labels, cancellations and return labels through Odoo's shipping methods, the base
 pipeline, queue_job and the EasyPost-like sandbox."""
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user
 
@@ -155,6 +155,21 @@ class TestCarrierShipping(CarrierCase):
         self.assertAlmostEqual(picking.carrier_price, round(priority_rate(2.0) * 1.1, 2), places=2)
         self.assertEqual(len(self.sandbox.labels_bought()), 1)
         self.assertEqual(exception.state, "resolved")
+
+    def test_garbled_answer_or_rate_limit_is_retried_later(self):
+        self.sandbox.inject("malformed", path_prefix="/v2/shipments", method="POST")
+        picking = self.validate(self.make_picking(1.0))
+        self.assertIn("not JSON", picking.logistics_label_ids.error)
+        self.sandbox.inject("rate_limit", retry_after=120, path_prefix="/v2/shipments")
+        self.run_jobs(ignore_eta=True, limit=1)
+        message = picking.logistics_label_ids.message_id
+        self.assertEqual(message.state, "retry", "429: waits as long as the carrier asked")
+        self.assertGreaterEqual(
+            (message.next_attempt_at - fields.Datetime.now()).total_seconds(), 100
+        )
+        self.run_jobs(ignore_eta=True)
+        self.assertTrue(picking.carrier_tracking_ref)
+        self.assertEqual(len(self.sandbox.labels_bought()), 1)
 
     def test_breaker_open_the_picking_validates_without_calling_the_carrier(self):
         for _failure in range(self.backend.breaker_threshold):
