@@ -9,11 +9,28 @@ character set and must not contain a separator: a problem is reported, never pat
 import datetime
 from dataclasses import dataclass, field
 
-from .charset import EXTENDED, describe_character, first_invalid_character, transliterate
+from .charset import EXTENDED, INVALID_CHARACTER, describe_character, transliterate
 from .errors import SerializationError
 from .tokenizer import Delimiters
 
 LINE_BREAK_CHOICES = {"none": "", "lf": "\n", "crlf": "\r\n"}
+
+
+class _Label:
+    """Where an element is, put in words only when a problem must name it."""
+
+    __slots__ = ("component", "position", "tag", "where")
+
+    def __init__(self, where, tag, position, component=None):
+        self.where, self.tag, self.position, self.component = where, tag, position, component
+
+    def __str__(self):
+        where = self.where
+        if isinstance(where, tuple):
+            tag, index, set_id, control = where
+            where = f"{tag} at position {index} of set {set_id} {control}"
+        text = f"{where}, element {self.tag}{self.position:02d}"
+        return f"{text}-{self.component}" if self.component else text
 
 
 @dataclass
@@ -94,6 +111,9 @@ class Serializer:
         for char in separators:
             if char.isalnum() or len(char) != 1:
                 raise SerializationError(f"{char!r} cannot be a separator")
+        self._separators = tuple(separators)
+        self._invalid = INVALID_CHARACTER[charset]
+        self._clean = set()  # values already checked (units, qualifiers repeat on every line)
 
     # --- public API ------------------------------------------------------------------
 
@@ -133,7 +153,7 @@ class Serializer:
                         tag,
                         elements,
                         problems,
-                        f"{tag} at position {index} of set {transaction.set_id} {control}",
+                        (tag, index, transaction.set_id, control),
                     )
                 count = len(transaction.segments) + 2
                 yield self._segment("SE", [str(count), control], problems, "SE")
@@ -195,37 +215,50 @@ class Serializer:
         return d.element.join(["ISA", *values, d.component]) + d.segment + self.line_break
 
     def _segment(self, tag, elements, problems, where):
+        """One segment as text. ``where`` names it in problems: a string, or a callable
+        that makes the string (only needed when something is wrong)."""
         d = self.delimiters
+        clean = self._clean
         texts = []
         for position, value in enumerate(elements, start=1):
-            label = f"{where}, element {tag}{position:02d}"
             if value is None:
                 texts.append("")
             elif isinstance(value, list | tuple):
                 components = ["" if c is None else str(c) for c in value]
                 for index, component in enumerate(components, start=1):
-                    components[index - 1] = self._check_text(
-                        component, f"{label}-{index}", problems
-                    )
+                    if component not in clean:
+                        components[index - 1] = self._check_text(
+                            component, _Label(where, tag, position, index), problems
+                        )
                 while components and not components[-1]:
                     components.pop()
                 texts.append(d.component.join(components))
             else:
-                texts.append(self._check_text(str(value), label, problems))
+                value = value if value.__class__ is str else str(value)
+                if value not in clean:
+                    value = self._check_text(value, _Label(where, tag, position), problems)
+                texts.append(value)
         while texts and not texts[-1]:
             texts.pop()
         return d.element.join([tag, *texts]) + d.segment + self.line_break
 
     def _check_text(self, value, label, problems):
+        if value in self._clean:
+            return value
         if self.transliterate and not value.isascii():
             value = transliterate(value)
-        bad = first_invalid_character(value, self.charset)
+        bad = self._invalid.search(value)
+        clean = bad is None
         if bad is not None:
+            bad = bad.group()
             problems.append(
                 f"{label}: {describe_character(bad)} in {value!r} is outside the X12 "
                 f"{self.charset} character set"
             )
-        for separator in self.delimiters.all():
+        for separator in self._separators:
             if separator in value:
+                clean = False
                 problems.append(f"{label}: {value!r} contains the separator {separator!r}")
+        if clean and len(self._clean) < 4096:
+            self._clean.add(value)
         return value
