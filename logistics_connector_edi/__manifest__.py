@@ -15,6 +15,7 @@
         "security/ir.model.access.csv",
         "security/logistics_x12_security.xml",
         "views/logistics_backend_views.xml",
+        "views/logistics_message_views.xml",
         "views/logistics_x12_interchange_views.xml",
     ],
 }

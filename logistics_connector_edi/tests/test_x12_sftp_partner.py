@@ -130,6 +130,10 @@ class TestX12Partner(StockAppliersCase):
             self.assertIn("AK9*A*1*1*1~", answer.read_text())
         received = self.interchanges("inbound")
         self.assertEqual(set(received.mapped("result")), {"accepted"})
+        self.env.invalidate_all()  # recorded by the sender's own (committed) transaction
+        self.assertEqual(release.x12_interchange_ids, outbound)
+        self.assertIn("W05 | N | " + picking.name, outbound.segment_view)
+        self.assertIn("W06 | F | " + picking.name, shipment.x12_interchange_ids.segment_view)
 
     def test_943_out_997_and_944_in_receive_the_goods(self):
         picking = self.transfer([(self.product, 4)], incoming=True)
