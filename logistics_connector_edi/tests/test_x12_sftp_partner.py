@@ -3,6 +3,7 @@ the EDI trading partner sandbox working its folders."""
 
 import tempfile
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -246,6 +247,24 @@ class TestX12Partner(StockAppliersCase):
         release.sudo().ack_due_at = fields.Datetime.now() - timedelta(minutes=1)
         self.env["logistics.message"]._cron_ack_overdue()
         self.assertEqual(self.exceptions("ack_overdue").message_id, release)
+
+    def test_a_late_997_settles_the_order_when_it_comes(self):
+        picking = self.released_delivery([(self.product, 1)])
+        self.partner.inject("late_997", seconds=1)
+        self.partner.work_once(ship=False)
+        self.poll_and_run()
+        self.assertFalse(self.inbound("ack"), "not written yet")
+        [outbound] = self.interchanges("outbound")
+        self.assertEqual(outbound.ack_state, "pending")
+        time.sleep(1.1)
+        self.partner.work_once(ship=False)
+        self.poll_and_run()
+        self.assertDone(self.inbound("ack"))
+        self.assertEqual(outbound.ack_state, "accepted")
+        release = self.env["logistics.message"].search(
+            [("res_id", "=", picking.id), ("flow", "=", "order_release")]
+        )
+        self.assertTrue(release.acknowledged)
 
     def test_control_numbers_are_never_reused_even_after_a_rollback(self):
         first = self.backend._x12_next_control_numbers()
