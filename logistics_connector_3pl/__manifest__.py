@@ -17,6 +17,7 @@
         "data/logistics_3pl_data.xml",
         "views/logistics_routing_rule_views.xml",
         "views/stock_picking_views.xml",
+        "views/logistics_file_layout_views.xml",
     ],
     "demo": ["demo/logistics_3pl_demo.xml"],
     "assets": {

@@ -1,0 +1,150 @@
+"""The flat-file adapter against a real OpenSSH SFTP server on loopback and a legacy 3PL
+working its folders: CSV orders out (atomic upload), confirmations and inventory in, each file
+applied once, layouts configurable and tried on a sample."""
+
+import tempfile
+from pathlib import Path
+
+from odoo import Command
+from tests.sandboxes.sftp_server import SftpServer
+from tests.sandboxes.threepl_flatfile import FlatFilePartner
+
+from .common import ThreePLCase
+
+
+class TestFlatFile(ThreePLCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server_root = Path(tempfile.mkdtemp(prefix="lc-3pl-flat-"))
+        cls.server = SftpServer(cls.server_root)
+        cls.server.start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.backend = cls.env["logistics.backend"].create(
+            {
+                "name": "Legacy 3PL",
+                "code": "sbx_flat",
+                "kind": "3pl",
+                "adapter": "flatfile_sftp",
+                "sftp_settle_seconds": 0,
+                "endpoint_ids": [
+                    Command.create(
+                        {
+                            "environment": "test",
+                            "sftp_host": cls.server.host,
+                            "sftp_port": cls.server.port,
+                            "sftp_username": cls.server.username,
+                            "sftp_private_key": cls.server.client_private_key,
+                            "sftp_host_key": cls.server.host_key_line,
+                        }
+                    )
+                ],
+                "mapping_ids": [
+                    Command.create(
+                        {
+                            "mapping_type": "warehouse",
+                            "odoo_value": cls.warehouse.code,
+                            "partner_value": "LEG-1",
+                        }
+                    )
+                ],
+            }
+        )
+        cls.warehouse.logistics_backend_id = cls.backend
+
+    def setUp(self):
+        super().setUp()
+        root = Path(tempfile.mkdtemp(dir=self.server_root))
+        self.partner = FlatFilePartner(root)
+        self.backend.endpoint_ids.write(
+            {
+                "sftp_outbound_folder": f"{root.name}/inbound",
+                "sftp_inbound_folder": f"{root.name}/outbound",
+                "sftp_archive_folder": f"{root.name}/archive",
+                "sftp_error_folder": f"{root.name}/error",
+            }
+        )
+
+    def poll(self):
+        counts = self.backend._sftp_poll()
+        self.run_jobs()
+        return counts
+
+    def test_order_file_out_and_shipment_file_in_applied_once(self):
+        layouts = self.backend.file_layout_ids
+        self.assertEqual(len(layouts), 5, "a flat-file partner starts with the common layouts")
+        picking = self.delivery([(self.widget, 3), (self.gadget, 1)])
+        self.run_jobs()
+        [release] = self.messages(picking)
+        self.assertEqual(release.state, "done", release.error_message)
+        self.assertEqual(picking.logistics_status, "acknowledged")
+        self.assertEqual(self.partner.take_orders(), [release.external_id])
+        self.assertTrue(release.external_id.startswith("ord_WH-OUT-"))
+        lines = self.partner.orders[picking.name]["lines"]
+        self.assertEqual(
+            [(line["sku"], line["quantity"]) for line in lines],
+            [("WIDGET-1", "3"), ("GADGET-1", "1")],
+        )
+        self.assertEqual(lines[0]["ship_to_zip"], "12345")
+        self.assertEqual(lines[0]["warehouse_code"], "LEG-1")
+
+        self.partner.ship(picking.name, {"WIDGET-1": "2"}, tracking_number="1ZFLAT1")
+        self.assertEqual(self.poll()["received"], 1)
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+        self.assertEqual(picking.carrier_tracking_ref, "1ZFLAT1")
+        backorder = picking.backorder_ids
+        self.assertEqual(backorder.logistics_status, "partially_shipped")
+        [shipment] = self.inbound()
+        self.assertEqual((shipment.flow, shipment.state), ("shipment", "done"))
+        # The same file again (a crash between storing and archiving it): not applied twice.
+        archived = next((self.partner.root / "archive").iterdir())
+        archived.rename(self.partner.outbound / archived.name)
+        counts = self.poll()
+        self.assertEqual((counts["received"], counts["already_received"]), (0, 1))
+        self.assertEqual(len(self.inbound()), 1)
+        self.partner.ship(picking.name, {"WIDGET-1": "1", "GADGET-1": "1"})
+        self.poll()
+        self.assertEqual(backorder.state, "done", self.inbound().mapped("error_message"))
+
+    def test_inventory_file_is_reconciled(self):
+        self.put_in_stock(self.widget, 4)
+        self.partner.inventory("LEG-1", {"WIDGET-1": 6})
+        self.poll()
+        [message] = self.inbound()
+        self.assertEqual(
+            (message.flow, message.state), ("inventory_snapshot", "done"), message.error_message
+        )
+        report = self.env["logistics.inventory.report"].browse(message.res_id)
+        line = report.line_ids.filtered(lambda line: line.product_id == self.widget)
+        self.assertEqual((line.odoo_quantity, line.partner_quantity), (4, 6))
+
+    def test_a_layout_of_the_partner_tried_on_a_sample(self):
+        layout = self.backend.file_layout_ids.filtered(lambda layout: layout.document == "shipment")
+        layout.write(
+            {
+                "delimiter": ";",
+                "file_pattern": "CONF*.TXT",
+                "column_ids": [Command.clear()]
+                + [
+                    Command.create({"sequence": n, "header": header, "field": field})
+                    for n, (header, field) in enumerate(
+                        [
+                            ("Order", "order_reference"),
+                            ("Shipment", "reference"),
+                            ("Item", "sku"),
+                            ("Qty", "quantity_shipped"),
+                            ("Tracking", "tracking_number"),
+                        ]
+                    )
+                ],
+                "sample": "Order;Shipment;Item;Qty;Tracking\r\nWH/OUT/9;S1;WIDGET-1;2;1Z9\r\n",
+            }
+        )
+        self.assertIn('"quantity_shipped": 2', layout.preview)
+        self.assertIn('"tracking_numbers": [\n      "1Z9"', layout.preview)
+        layout.sample = "Order;Item\r\nWH/OUT/9;WIDGET-1\r\n"
+        self.assertIn("header lacks the column(s) Shipment, Qty, Tracking", layout.preview)
+        self.assertEqual(
+            self.backend._get_adapter()._file_flow(self.backend, "CONF1.TXT", b"", "file"),
+            "shipment",
+        )
