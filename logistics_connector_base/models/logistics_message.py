@@ -579,8 +579,10 @@ class LogisticsMessage(models.Model):
     @api.model
     def _process_batch(self, backend_id, flow):
         """The batch job: up to the partner's batch size of the messages given to this job,
-        each attempt in a savepoint of its own (_process), so one bad event fails alone;
-        what is left is handed to a new batch job."""
+        locked together and their attempts recorded together (one side transaction), then
+        each attempt in a savepoint of its own (_attempt), so one bad event fails alone;
+        what is left is handed to a new batch job. A database concurrency error fails the
+        whole job, which queue_job runs again (its attempts count: they were committed)."""
         job_uuid = self.env.context.get("job_uuid")
         backend = self.env["logistics.backend"].browse(backend_id)
         domain = [
@@ -592,17 +594,23 @@ class LogisticsMessage(models.Model):
         ]
         size = max(backend.inbound_batch_size, 1)
         messages = self.sudo().search(domain, order="id", limit=size + 1)
+        batch = messages[:size]
+        self.env.cr.execute(
+            "SELECT m.id, (SELECT count(*) FROM logistics_message_attempt a"
+            " WHERE a.message_id = m.id) FROM logistics_message m"
+            " WHERE m.id = ANY(%s) FOR NO KEY UPDATE OF m SKIP LOCKED",
+            (batch.ids,),
+        )
+        held = dict(self.env.cr.fetchall())
         outcomes = {}
-        for message in messages[:size]:
-            try:
-                with self.env.cr.savepoint():
-                    outcome = message._process()
-            except psycopg2.OperationalError as error:
-                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
-                    raise
-                # Someone holds this one: it gets a job of its own, a moment later.
-                message._enqueue(eta=5)
-                outcome = "locked: re-queued alone"
+        for message in batch.filtered(lambda m: m.id not in held):
+            # Someone holds this one (a person's action): it gets a job of its own, later.
+            message._enqueue(eta=5)
+            outcomes["locked: re-queued alone"] = outcomes.get("locked: re-queued alone", 0) + 1
+        started = batch.filtered(lambda m: m.id in held)
+        self.env["logistics.message.attempt"]._start(started, job_uuid)
+        for message in started:
+            outcome = message._process(locked_attempts=held[message.id])
             state = outcome.split(":")[0]
             outcomes[state] = outcomes.get(state, 0) + 1
         if len(messages) > size:
@@ -610,18 +618,24 @@ class LogisticsMessage(models.Model):
             self.sudo().search(domain, order="id")._enqueue_batches(continuation=True)
         return ", ".join(f"{count} {state}" for state, count in sorted(outcomes.items()))
 
-    def _process(self):
+    def _process(self, locked_attempts=None):
         """The job: one attempt at one message. It never raises for a failed exchange: the
         outcome is written on the message in this job's transaction, and a retry is a new job
         with an ETA, so attempts and errors are never lost in a rollback. Only database
-        concurrency errors propagate, for queue_job to run the job again."""
+        concurrency errors propagate, for queue_job to run the job again.
+
+        ``locked_attempts`` (batch jobs): the message is locked and its attempt recorded
+        already; the number of committed attempts before this one."""
         self.ensure_one()
         job_uuid = self.env.context.get("job_uuid")
         if job_uuid and self.job_uuid and job_uuid != self.job_uuid:
             return "superseded: a newer job handles this message"
         if self.state not in ("pending", "queued", "retry", "in_progress"):
             return f"nothing to do: message is {self.state}"
-        previous_attempts = self._lock_for_processing()
+        if locked_attempts is None:
+            previous_attempts = self._lock_for_processing()
+        else:
+            previous_attempts = locked_attempts
         backend = self.backend_id
         if previous_attempts - self.attempt_floor >= (self.max_attempts or backend.max_attempts):
             # Attempts whose outcome was never written: the worker died in them (time or
@@ -643,7 +657,8 @@ class LogisticsMessage(models.Model):
             return f"rate limit: postponed {int(slot)}s"
         if slot:
             time.sleep(slot)
-        self._record_attempt_start(previous_attempts)
+        if locked_attempts is None:
+            self._record_attempt_start()
         error = self._attempt(backend, resend=bool(previous_attempts))
         # Written with the outcome, in one update: nobody sees this transaction before it
         # commits, and the committed attempt row already tells that an attempt started.
@@ -980,15 +995,14 @@ class LogisticsMessage(models.Model):
             )
         )
 
-    def _record_attempt_start(self, previous):
+    def _record_attempt_start(self):
         """Record the attempt in its own committed transaction before talking to the partner:
         if this worker dies mid-call, the next attempt knows a request may have landed and asks
         the partner first instead of sending a duplicate, and the attempt counts toward the
-        limit. ``previous`` is the number of committed attempts before this one."""
+        limit."""
         self.ensure_one()
         job_uuid = self.env.context.get("job_uuid") or self.job_uuid
-        self.env["logistics.message.attempt"]._start(self, previous + 1, job_uuid)
-        return previous
+        self.env["logistics.message.attempt"]._start(self, job_uuid)
 
     def _store_exchange(self, exchange, secrets):
         """Archive what went over the wire, secrets masked."""

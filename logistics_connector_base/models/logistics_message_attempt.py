@@ -32,28 +32,33 @@ class LogisticsMessageAttempt(models.Model):
         return self.sudo().search_count(domain)
 
     @api.model
-    def _start(self, message, number, job_uuid):
-        """Commit attempt ``number`` of ``message`` now, in a transaction of its own; its
-        outcome (the message's state and error) is written once the job's transaction
-        commits."""
+    def _start(self, messages, job_uuid):
+        """Commit the next attempt of each of ``messages`` now, in one transaction of its own
+        (numbered after their committed attempts); their outcome (each message's state and
+        error) is written once the job's transaction commits. Returns the attempt ids."""
+        if not messages:
+            return []
         with autonomous_cursor(self.env) as side_cr:
             side_cr.execute(
                 "INSERT INTO logistics_message_attempt (message_id, number, job_uuid, started_at,"
-                " create_date, write_date, create_uid, write_uid) VALUES "
-                "(%s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC', "
-                "now() at time zone 'UTC', %s, %s) RETURNING id",
-                (message.id, number, job_uuid, self.env.uid, self.env.uid),
+                " create_date, write_date, create_uid, write_uid) "
+                "SELECT m.id, (SELECT count(*) FROM logistics_message_attempt a"
+                " WHERE a.message_id = m.id) + 1, %s, now() at time zone 'UTC', "
+                "now() at time zone 'UTC', now() at time zone 'UTC', %s, %s "
+                "FROM unnest(%s::int[]) AS m(id) RETURNING id",
+                (job_uuid, self.env.uid, self.env.uid, list(messages.ids)),
             )
-            attempt_id = side_cr.fetchone()[0]
+            attempt_ids = [row[0] for row in side_cr.fetchall()]
+        to_finish = self.env.cr.postcommit.data.setdefault("logistics_attempts_to_finish", set())
+        to_finish.update(attempt_ids)
 
         def finish(cr):
             cr.execute(
-                "UPDATE logistics_message_attempt SET finished_at = now() at time zone 'UTC',"
+                "UPDATE logistics_message_attempt a SET finished_at = now() at time zone 'UTC',"
                 " outcome = m.state, error_message = m.error_message "
-                "FROM logistics_message m "
-                "WHERE m.id = %s AND logistics_message_attempt.id = %s",
-                (message.id, attempt_id),
+                "FROM logistics_message m WHERE m.id = a.message_id AND a.id = ANY(%s)",
+                (sorted(to_finish),),
             )
 
-        after_commit(self.env, f"attempt {attempt_id}", finish)
-        return attempt_id
+        after_commit(self.env, "attempt finish", finish)
+        return attempt_ids

@@ -3,6 +3,7 @@
 These tests cannot live in a TransactionCase: each worker needs its own connection and its own
 commits. Everything they commit is removed again at the end."""
 
+import json
 import threading
 import unittest
 from datetime import timedelta
@@ -116,3 +117,72 @@ class TestConcurrentWorkers(CommittedWorkMixin, unittest.TestCase):
         waits = sorted([results["probe a"], results["probe b"]])
         self.assertEqual(waits[0], 0, "one worker probes")
         self.assertGreater(waits[1], 0, "the other keeps waiting")
+
+    def test_a_batch_leaves_a_message_someone_holds_to_a_job_of_its_own(self):
+        references = ["HELD-1", "HELD-2", "HELD-3"]
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            backend = env["logistics.backend"].browse(self.backend_id)
+            backend.inbound_batch_size = 10
+            inbound = env["logistics.message"]
+            for reference in references:
+                body = {
+                    "type": "order.acknowledged",
+                    "data": {
+                        "schema": "ack/1",
+                        "acknowledged_reference": reference,
+                        "status": "accepted",
+                    },
+                }
+                message, _created = inbound._create_inbound(
+                    backend, "ack", json.dumps(body).encode(), event_id=reference
+                )
+                inbound |= message
+            inbound._enqueue_batches()
+            self.assertEqual(len(set(inbound.mapped("job_uuid"))), 1)
+            message_ids, job_uuid = inbound.ids, inbound[0].job_uuid
+        # A person's action holds the second message while the batch job starts; it lets go
+        # a moment later (the batch job's re-queueing of that message waits for it).
+        locked, release = threading.Event(), threading.Event()
+
+        def hold():
+            with self.registry.cursor() as holder:
+                holder.execute(
+                    "SELECT id FROM logistics_message WHERE id = %s FOR NO KEY UPDATE",
+                    (message_ids[1],),
+                )
+                locked.set()
+                release.wait(timeout=10)
+
+        holder_thread = threading.Thread(target=hold)
+        holder_thread.start()
+        self.assertTrue(locked.wait(timeout=10))
+        threading.Timer(1.0, release.set).start()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"job_uuid": job_uuid})
+            summary = env["logistics.message"]._process_batch(self.backend_id, "ack")
+        holder_thread.join(timeout=10)
+        self.assertIn("1 locked", summary)
+        with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT id, state, job_uuid, attempts FROM logistics_message WHERE id = ANY(%s)",
+                (message_ids,),
+            )
+            rows = {row[0]: row[1:] for row in cr.fetchall()}
+            cr.execute(
+                "SELECT message_id, count(*), count(finished_at) FROM logistics_message_attempt"
+                " WHERE message_id = ANY(%s) GROUP BY message_id",
+                (message_ids,),
+            )
+            attempts = {row[0]: row[1:] for row in cr.fetchall()}
+        held_state, held_job, held_attempts = rows[message_ids[1]]
+        self.assertEqual(held_state, "queued")
+        self.assertNotEqual(held_job, job_uuid, "the held message got a job of its own")
+        self.assertFalse(held_attempts)
+        self.assertNotIn(message_ids[1], attempts, "no attempt was recorded for it")
+        for message_id in (message_ids[0], message_ids[2]):
+            state, _job, tries = rows[message_id]
+            # Nothing was released under these references: applied with a plain-words failure.
+            self.assertIn(state, ("done", "failed"))
+            self.assertEqual(tries, 1)
+            self.assertEqual(attempts[message_id], (1, 1), "recorded together, then finished")

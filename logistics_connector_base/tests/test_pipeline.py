@@ -250,7 +250,7 @@ class TestRecoveryAndRetention(LogisticsCase):
     def kill_worker_mid_attempt(self, message):
         """What a worker killed inside the partner call leaves: its attempt record (committed
         before the call), a job queue_job still thinks started, and none of the job's writes."""
-        message._record_attempt_start(message._committed_attempts())
+        message._record_attempt_start()
         self.env.flush_all()
         self.env.cr.execute(
             "UPDATE queue_job SET state = 'started', date_started = %s WHERE uuid = %s",

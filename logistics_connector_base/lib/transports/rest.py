@@ -6,6 +6,7 @@ The request-rate limit is not here: it is shared by every worker through the dat
 import base64
 import hashlib
 import json as jsonlib
+import os
 import re
 import threading
 import time
@@ -245,6 +246,14 @@ class RestTransport(SessionTransport):
         self.max_response_bytes = max_response_bytes
         self.cache_scope = cache_scope
         self.session = requests.Session()
+        # The environment's proxies and CA bundle are read once here, not on every request
+        # (requests re-reads them, and ~/.netrc, per call when trust_env is on).
+        self.session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+        if verify_tls is True:
+            self.verify_tls = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
+        self.session.trust_env = False
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         self.session.headers.update(self.default_headers)
         self.last_exchange = None
