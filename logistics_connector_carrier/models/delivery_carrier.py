@@ -131,7 +131,7 @@ class DeliveryCarrier(models.Model):
             backend, "rate", order, document, self._rate_key(document)
         )
         if not outcome.done:
-            self._logistics_forget(outcome.message_id)
+            self._logistics_forget(outcome.message_id, release_key=True)
             return self._logistics_no_rate(
                 self.env._(
                     "%(carrier)s gave no rate: %(error)s",
@@ -491,6 +491,9 @@ class DeliveryCarrier(models.Model):
             )
         )
         if self.debug_logging:
+            answer = outcome.answer
+            if isinstance(answer, dict) and answer.get("label_base64"):
+                answer = dict(answer, label_base64=f"<{len(answer['label_base64'])} base64 chars>")
             self.log_xml(
                 backend._masked_text(
                     json.dumps(
@@ -499,7 +502,7 @@ class DeliveryCarrier(models.Model):
                             "key": key,
                             "request": document,
                             "state": outcome.state,
-                            "answer": outcome.answer,
+                            "answer": answer,
                             "error": outcome.error,
                         },
                         default=str,
@@ -509,9 +512,10 @@ class DeliveryCarrier(models.Model):
             )
         return outcome
 
-    def _logistics_forget(self, message_id):
+    def _logistics_forget(self, message_id, release_key=False):
         """An exchange nobody waits for any more (a rate, a cancelled label): the queue must
-        not make it later."""
+        not make it later. ``release_key``: a rate that failed does not stand for the next
+        identical request (only answers are kept as the rate cache)."""
         if not message_id:
             return
         with autonomous_cursor(self.env) as cr:
@@ -520,6 +524,12 @@ class DeliveryCarrier(models.Model):
                 "WHERE id = %s AND state IN ('pending', 'queued', 'retry')",
                 (message_id,),
             )
+            if release_key:
+                cr.execute(
+                    "UPDATE logistics_message SET idempotency_key = idempotency_key || '#' || id "
+                    "WHERE id = %s AND state IN ('cancelled', 'failed', 'dead')",
+                    (message_id,),
+                )
 
     def _rate_key(self, document):
         ttl = self.logistics_rate_cache_seconds

@@ -45,6 +45,9 @@ class TestCarrierShipping(CarrierCase):
             [("backend_id", "=", self.backend.id), ("flow", "=", "rate")]
         )
         self.assertEqual(message.state, "cancelled", "nobody waits for a late rate")
+        self.sandbox.clear_faults()
+        order = message._get_document()
+        self.assertTrue(self.carrier.rate_shipment(order)["success"], "a failure is not cached")
         bad_zip = self.customer.copy({"zip": "00000"})
         order = self.make_order()
         order.partner_shipping_id = bad_zip
@@ -229,6 +232,7 @@ class TestCarrierShipping(CarrierCase):
         logs = self.env["ir.logging"].sudo().search([("path", "=", "logistics")])
         self.assertTrue(logs)
         self.assertFalse([log for log in logs if API_KEY in log.message])
+        self.assertFalse([log for log in logs if "JVBERi" in log.message], "no label file")
 
     def test_environment_must_match_the_carrier_account(self):
         self.carrier.prod_environment = True
