@@ -124,7 +124,14 @@ class LogisticsFreightInvoice(models.Model):
     @api.model
     def _match(self, backend, line):
         labels = self.env["logistics.carrier.label"].sudo()
-        domain = [("backend_id", "=", backend.id), ("state", "in", ("bought", "cancelled"))]
+        domain = [
+            ("company_id", "=", backend.company_id.id),
+            ("state", "in", ("bought", "cancelled")),
+        ]
+        if backend.kind == "carrier":
+            domain.append(("backend_id", "=", backend.id))
+        # else: a bill over EDI (X12 210) comes from a trading partner, not the carrier account
+        # that sold the labels: any of the company's labels may match.
         if line.get("tracking_number"):
             found = labels.search(
                 [*domain, ("tracking_number", "=", line["tracking_number"])], limit=1

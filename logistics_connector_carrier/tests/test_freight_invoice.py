@@ -72,3 +72,31 @@ class TestFreightInvoice(CarrierCase):
         invoice = self.env["logistics.applier"]._apply(message, document)
         self.assertEqual(invoice.state, "matched")
         self.assertEqual(invoice.line_ids.label_id, label)
+
+    def test_an_edi_210_bill_matches_the_carrier_accounts_labels(self):
+        label = self.validate(self.make_picking(1.0)).logistics_label_ids
+        edi_partner = self.env["logistics.backend"].create(
+            {"name": "Carrier billing over EDI", "code": "carrier_edi_billing", "kind": "edi"}
+        )
+        document = {
+            "schema": "freight_invoice/1",
+            "invoice_number": "210-1",
+            "carrier": {"code": "USPS"},
+            "invoice_date": "2025-03-01",
+            "currency": "USD",
+            "total_amount": label.cost + 3,
+            "lines": [
+                {
+                    "shipment_reference": label.picking_id.name,
+                    "tracking_number": label.tracking_number,
+                    "amount": label.cost + 3,
+                }
+            ],
+        }
+        message, _created = self.env["logistics.message"]._create_inbound(
+            edi_partner, "freight_invoice", b"ISA*..."
+        )
+        invoice = self.env["logistics.applier"]._apply(message, document)
+        self.assertEqual(invoice.source, "edi")
+        self.assertEqual(invoice.line_ids.label_id, label)
+        self.assertEqual(invoice.line_ids.status, "over_charged")
