@@ -96,7 +96,7 @@ class SegmentChecker:
     """Element checks of one segment spec, with a cache of values already found valid
     (qualifiers and units repeat on every line of a big file)."""
 
-    __slots__ = ("cache", "charset", "clean", "rule_patterns", "spec")
+    __slots__ = ("cache", "charset", "clean", "required", "rule_patterns", "spec")
 
     def __init__(self, spec, charset):
         self.spec = spec
@@ -104,6 +104,7 @@ class SegmentChecker:
         self.cache = [set() for _ in spec.elements]
         self.clean = set()  # whole segments already found clean
         self.rule_patterns = {}  # which elements are present -> do the rules hold?
+        self.required = tuple(i for i, e in enumerate(spec.elements) if e.required)
 
     def check(self, raw, delimiters):
         """Check ``raw`` (``[tag, element1, ...]``).
@@ -135,24 +136,27 @@ class SegmentChecker:
                     value=elements[len(specs)][:99] or None,
                 )
             )
-        for index, spec in enumerate(specs):
-            value = elements[index] if index < count else ""
+        # only the elements sent are looked at (a LIN has 31 positions, usually 3 are used)
+        for index in range(min(count, len(specs))):
+            value = elements[index]
             if not value:
-                if spec.required:
-                    findings.append(
-                        ElementFinding(
-                            index + 1, "1", "is mandatory but missing", spec.ref, name=spec.name
-                        )
-                    )
                 continue
             seen = cache[index]
             if value in seen:
                 continue
-            problems = self._check(spec, value, index + 1, delimiters)
+            problems = self._check(specs[index], value, index + 1, delimiters)
             if problems:
                 findings.extend(problems)
             elif len(seen) < _CACHE_LIMIT:
                 seen.add(value)
+        for index in self.required:
+            if index >= count or not elements[index]:
+                spec = specs[index]
+                findings.append(
+                    ElementFinding(
+                        index + 1, "1", "is mandatory but missing", spec.ref, name=spec.name
+                    )
+                )
         if self.spec.rules:
             pattern = tuple(map(bool, elements))
             holds = self.rule_patterns.get(pattern)
@@ -161,6 +165,8 @@ class SegmentChecker:
                 if len(self.rule_patterns) < _CACHE_LIMIT:
                     self.rule_patterns[pattern] = not rule_findings
                 findings.extend(rule_findings)
+        if len(findings) > 1:
+            findings.sort(key=lambda finding: finding.position)
         return findings
 
     def _check(self, spec, value, position, delimiters):
@@ -323,7 +329,7 @@ class _Frame:
     """An open loop instance: ``index`` is the slot last matched, ``count`` its uses (or,
     for a child loop slot, how many instances of it were opened)."""
 
-    __slots__ = ("children", "count", "first", "index", "loop", "positions", "required")
+    __slots__ = ("children", "count", "first", "index", "kids", "loop", "positions", "required")
 
     def __init__(self, loop, children, index=-1, count=0):
         self.loop = loop  # LoopSpec, or None for the set's body
@@ -339,6 +345,7 @@ class _Frame:
         required = _REQUIRED[id(children)]
         # a loop's trigger is always there once the loop is open: only the rest can be missing
         self.required = required[1:] if loop is not None and required[:1] == (0,) else required
+        self.kids = {}  # frames of the child loops opened before, reused by the next instance
 
 
 class SetValidator:
@@ -454,11 +461,12 @@ class SetValidator:
                 frame.index = index
                 frame.count = 1
             if is_loop:
-                if reuse is not None:
-                    reuse.index, reuse.count = 0, 1
-                    stack.append(reuse)
-                else:
-                    stack.append(_Frame(child, child.children, 0, 1))
+                if reuse is None:
+                    reuse = frame.kids.get(index)
+                    if reuse is None:
+                        reuse = frame.kids[index] = _Frame(child, child.children, 0, 1)
+                reuse.index, reuse.count = 0, 1
+                stack.append(reuse)
             return True
         self._misplaced(tag, position, number)
         return False
