@@ -276,6 +276,12 @@ class DeliveryCarrier(models.Model):
             if bought:  # bought before (e.g. the labels of the other packages are retried)
                 labels |= bought[:1]
                 continue
+            first = labels.filtered(lambda lab: lab.state == "bought")[:1]
+            if first:
+                # Carriers with multi-parcel shipments chain the later parcels to the first.
+                document["extensions"]["master_tracking_number"] = (
+                    first.master_tracking_number or first.tracking_number
+                )
             label = self.env["logistics.carrier.label"]._for_purchase(
                 self, picking, key, package_name=package.name, sequence=sequence
             )

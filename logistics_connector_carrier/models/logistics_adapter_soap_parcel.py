@@ -180,6 +180,7 @@ class LogisticsAdapterSoapParcel(models.AbstractModel):
                 Parcel=self._parcel(document),
                 LabelFormat=extensions.get("label_format") or "PDF",
                 IsReturn=bool(extensions.get("is_return")),
+                MasterTrackingNumber=extensions.get("master_tracking_number") or None,
             )
             warnings = self._checked(reply, self.env._("the shipment"))
             shipment = reply.get("Shipment")
@@ -198,6 +199,7 @@ class LogisticsAdapterSoapParcel(models.AbstractModel):
             "tracker_id": shipment["TrackingNumber"],
             "public_url": None,
             "warnings": warnings,
+            "master_tracking_number": shipment.get("MasterTrackingNumber"),
         }
 
     @api.model

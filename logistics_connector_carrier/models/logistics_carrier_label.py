@@ -71,6 +71,11 @@ class LogisticsCarrierLabel(models.Model):
     shipment_ref = fields.Char(string="Carrier Shipment", readonly=True)
     tracking_number = fields.Char(readonly=True, index=True)
     tracker_ref = fields.Char(string="Carrier Tracker", readonly=True)
+    master_tracking_number = fields.Char(
+        readonly=True,
+        help="The first parcel's tracking number, which carriers that have one use for every "
+        "parcel of a multi-parcel shipment.",
+    )
     tracking_url = fields.Char(readonly=True)
     service = fields.Char(readonly=True)
     cost = fields.Monetary(readonly=True, currency_field="cost_currency_id")
@@ -167,6 +172,7 @@ class LogisticsCarrierLabel(models.Model):
                 "shipment_ref": answer.get("shipment_id"),
                 "tracking_number": tracking,
                 "tracker_ref": answer.get("tracker_id"),
+                "master_tracking_number": answer.get("master_tracking_number"),
                 "tracking_url": answer.get("public_url"),
                 "service": " ".join(filter(None, [answer.get("carrier"), answer.get("service")])),
                 "cost": answer.get("cost") or 0.0,

@@ -79,6 +79,18 @@ class TestSoapCarrier(CarrierCase):
             PASSWORD.encode(), message.with_context(bin_size=False).wire_request or b""
         )
 
+    def test_several_parcels_under_one_master_tracking_number(self):
+        picking = self.validate(
+            self.make_picking(3.0, carrier=self.soap_method, packages=[1.0, 2.0])
+        )
+        first, second = picking.logistics_label_ids.sorted("sequence")
+        self.assertEqual(first.master_tracking_number, first.tracking_number)
+        self.assertEqual(second.master_tracking_number, first.tracking_number)
+        self.assertEqual(
+            self.soap.shipments[second.tracking_number]["master"], first.tracking_number
+        )
+        self.assertEqual(len(picking.carrier_tracking_ref.split(",")), 2)
+
     def test_answer_lost_then_the_retry_finds_the_shipment(self):
         self.soap.lose_answer()
         picking = self.validate(self.make_picking(1.0, carrier=self.soap_method))

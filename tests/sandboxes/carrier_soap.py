@@ -250,7 +250,8 @@ class SoapCarrierSandbox:
             f"<p:ServiceType>{shipment['service']}</p:ServiceType>"
             f"<p:TotalCharge>{shipment['charge']:.2f}</p:TotalCharge><p:Currency>EUR</p:Currency>"
             f"<p:LabelFormat>{shipment['format']}</p:LabelFormat>"
-            f"<p:Label>{base64.b64encode(shipment['label']).decode()}</p:Label></p:Shipment>"
+            f"<p:Label>{base64.b64encode(shipment['label']).decode()}</p:Label>"
+            f"<p:MasterTrackingNumber>{shipment['master']}</p:MasterTrackingNumber></p:Shipment>"
         )
 
     def _op_ProcessShipmentRequest(self, request):
@@ -259,6 +260,11 @@ class SoapCarrierSandbox:
         if service not in TARIFF:
             problems.append(
                 ("ERROR", "SERVICE.UNKNOWN", f"Unknown service {service}: use GROUND or EXPRESS.")
+            )
+        master = _text(request, "MasterTrackingNumber")
+        if master and master not in self.shipments:
+            problems.append(
+                ("ERROR", "MASTER.UNKNOWN", f"No shipment {master} to add this parcel to.")
             )
         if problems:
             return (
@@ -288,6 +294,7 @@ class SoapCarrierSandbox:
                 "label": label,
                 "deleted": False,
                 "is_return": _text(request, "IsReturn") == "true",
+                "master": master or tracking,
                 "events": [],
             }
             self.shipments[tracking] = shipment
