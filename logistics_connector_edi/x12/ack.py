@@ -3,31 +3,26 @@ every functional group."""
 
 import re
 
-from .charset import first_invalid_character
 from .codes import REJECTED
 from .serializer import FunctionalGroup, Interchange, TransactionSet
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9 !\"&'()+,\-./:;?=%@\[\]_{}|<>^`#$]")
+# Characters a received value keeps when an acknowledgement repeats it: never one that
+# serves as a separator in practice (* ~ > : ^ | \\ ' and the like), whatever separators the
+# file or our reply use. The rest becomes "?".
+_NOT_REPEATED = re.compile(r"[^A-Za-z0-9 \-.,/()&+=?#@$%]")
 
 
-def _copy_of_bad_data(value, delimiters):
-    """AK404: the bad value in the basic/extended set, without separators, at most 99."""
+def _copy_of_bad_data(value):
+    """AK404: the bad value, writable whatever the separators, at most 99 characters."""
     if not value:
         return None
-    text = _UNSAFE.sub("?", value)
-    for separator in delimiters.all():
-        text = text.replace(separator, "?")
-    return text[:99] if first_invalid_character(text) is None else None
+    return _NOT_REPEATED.sub("?", value)[:99]
 
 
-def _echo(value, max_length, delimiters=None):
-    """A received value repeated in an acknowledgement: characters that cannot be written
-    (or are our separators) become '?', and it is clipped to the element's width; an
+def _echo(value, max_length):
+    """A received value repeated in an acknowledgement, clipped to the element's width: an
     acknowledgement of a damaged file must still be writable."""
-    text = _UNSAFE.sub("?", value or "")
-    for separator in delimiters.all() if delimiters else ():
-        text = text.replace(separator, "?")
-    return text[:max_length]
+    return _NOT_REPEATED.sub("?", value or "")[:max_length]
 
 
 def ta1_segment(interchange_result):
@@ -45,7 +40,7 @@ def ta1_segment(interchange_result):
     )
 
 
-def build_997(group_result, control_number, delimiters):
+def build_997(group_result, control_number):
     """The 997 set answering one input functional group."""
     segments = [
         ("AK1", [_echo(group_result.functional_id, 2), _echo(group_result.control_number, 9)])
@@ -68,7 +63,7 @@ def build_997(group_result, control_number, delimiters):
                                 position,
                                 str(element.ref) if isinstance(element.ref, int) else None,
                                 element.code,
-                                _copy_of_bad_data(element.value, delimiters),
+                                _copy_of_bad_data(element.value),
                             ],
                         )
                     )
@@ -134,7 +129,7 @@ def build_acknowledgements(
                     by_pair[key] = FunctionalGroup("FA", *key, gs06, "004010", date=now)
                     gs06 += 1
                     reply.groups.append(by_pair[key])
-                by_pair[key].sets.append(build_997(group, st02, received.delimiters))
+                by_pair[key].sets.append(build_997(group, st02))
                 st02 += 1
         if reply.groups or reply.interchange_segments:
             replies.append(reply)
