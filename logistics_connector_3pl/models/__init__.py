@@ -1,4 +1,5 @@
 from . import logistics_backend
+from . import logistics_backend_endpoint
 from . import logistics_adapter_shipbob
 from . import logistics_adapter_extensiv
 from . import logistics_file_layout

@@ -9,7 +9,6 @@ from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.lib.errors import (
     BusinessError,
     ConfigurationError,
-    LogisticsError,
 )
 
 from ..lib import extensiv
@@ -20,69 +19,6 @@ _tokens = {}
 _tokens_lock = threading.Lock()
 TOKEN_MARGIN = 60
 HAL = "application/hal+json"
-
-
-class LogisticsBackend(models.Model):
-    _inherit = "logistics.backend"
-
-    adapter = fields.Selection(
-        selection_add=[("extensiv", "Extensiv 3PL Warehouse Manager (polling)")],
-        ondelete={"extensiv": "set default"},
-    )
-    extensiv_customer_id = fields.Integer(
-        string="Extensiv Customer ID", help="Your customer id in the 3PL's Warehouse Manager."
-    )
-    poll_watermark = fields.Char(
-        readonly=True,
-        copy=False,
-        help="lastModifiedDate of the newest change read from the partner: the next poll reads "
-        "from there (minus the overlap), so no change is missed; changes read twice are stored "
-        "once.",
-    )
-    poll_overlap_seconds = fields.Integer(
-        default=120,
-        help="Each poll reads again this far before the watermark, for changes the partner "
-        "committed late with an older date.",
-    )
-    poll_page_size = fields.Integer(default=100, help="Orders per page (pgsiz, at most 500).")
-
-    def _new_rest_transport(self, endpoint):
-        # Extensiv's token request is its own (JSON body with the TPL key and user login):
-        # the adapter fetches and renews the token, the transport only carries it.
-        if self.adapter == "extensiv":
-            endpoint = dict(endpoint, auth_kind="none")
-        return super()._new_rest_transport(endpoint)
-
-    @api.model
-    def _cron_logistics_poll_partners(self):
-        """Poll every active polling partner; one partner's failure opens an exception and
-        never stops the others."""
-        for backend in self.search([("adapter", "=", "extensiv")]):
-            try:
-                with self.env.cr.savepoint():
-                    backend._get_adapter()._poll(backend)
-            except LogisticsError as error:
-                self.env["logistics.exception"].raise_exception(
-                    "partner_down" if error.error_class == "transient" else "configuration_error",
-                    self.env._("%(partner)s could not be polled", partner=backend.name),
-                    self.env._(
-                        "%(error)s\nNothing is missed: the next poll reads from the same point.",
-                        error=backend._masked_text(error.message),
-                    ),
-                    backend=backend,
-                )
-        return True
-
-
-class LogisticsBackendEndpoint(models.Model):
-    _inherit = "logistics.backend.endpoint"
-
-    extensiv_tpl = fields.Char(string="Extensiv TPL Key", help="The 3PL's GUID, e.g. {…}.")
-    extensiv_user_login_id = fields.Char(string="Extensiv User Login ID")
-
-    @api.model
-    def _logistics_credential_fields(self):
-        return [*super()._logistics_credential_fields(), "extensiv_tpl", "extensiv_user_login_id"]
 
 
 class LogisticsAdapterExtensiv(models.AbstractModel):

@@ -1,7 +1,7 @@
 import posixpath
 import re
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.addons.logistics_connector_base.lib.errors import (
     BusinessError,
     ConfigurationError,
@@ -9,36 +9,6 @@ from odoo.addons.logistics_connector_base.lib.errors import (
 )
 
 from ..lib import flatfile
-
-
-class LogisticsBackend(models.Model):
-    _inherit = "logistics.backend"
-
-    adapter = fields.Selection(
-        selection_add=[("flatfile_sftp", "Flat files (CSV) over SFTP")],
-        ondelete={"flatfile_sftp": "set default"},
-    )
-    file_layout_ids = fields.One2many("logistics.file.layout", "backend_id", string="File Layouts")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        backends = super().create(vals_list)
-        backends._ensure_file_layouts()
-        return backends
-
-    def write(self, vals):
-        result = super().write(vals)
-        if "adapter" in vals:
-            self._ensure_file_layouts()
-        return result
-
-    def _ensure_file_layouts(self):
-        """A flat-file partner starts with the common layouts (ord_/shp_/inv_/rcv_/rma_ files
-        with canonical column names), which its administrator adapts."""
-        layouts = self.env["logistics.file.layout"].sudo()
-        for backend in self.filtered(lambda b: b.adapter == "flatfile_sftp"):
-            if not backend.sudo().file_layout_ids:
-                layouts.create(layouts._default_values(backend))
 
 
 class LogisticsAdapterFlatfile(models.AbstractModel):

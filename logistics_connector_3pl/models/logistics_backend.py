@@ -7,8 +7,16 @@ class LogisticsBackend(models.Model):
     _inherit = "logistics.backend"
 
     adapter = fields.Selection(
-        selection_add=[("shipbob", "ShipBob-style REST + webhooks")],
-        ondelete={"shipbob": "set default"},
+        selection_add=[
+            ("shipbob", "ShipBob-style REST + webhooks"),
+            ("extensiv", "Extensiv 3PL Warehouse Manager (polling)"),
+            ("flatfile_sftp", "Flat files (CSV) over SFTP"),
+        ],
+        ondelete={
+            "shipbob": "set default",
+            "extensiv": "set default",
+            "flatfile_sftp": "set default",
+        },
     )
     shipbob_channel_id = fields.Char(
         string="ShipBob Channel ID",
@@ -79,3 +87,73 @@ class LogisticsBackend(models.Model):
         if adapter in ("shipbob", "extensiv"):
             return "rest"
         return super()._logistics_transport_kind(adapter)
+
+    # ---- Extensiv (polling) ----
+
+    extensiv_customer_id = fields.Integer(
+        string="Extensiv Customer ID", help="Your customer id in the 3PL's Warehouse Manager."
+    )
+    poll_watermark = fields.Char(
+        readonly=True,
+        copy=False,
+        help="lastModifiedDate of the newest change read from the partner: the next poll reads "
+        "from there (minus the overlap), so no change is missed; changes read twice are stored "
+        "once.",
+    )
+    poll_overlap_seconds = fields.Integer(
+        default=120,
+        help="Each poll reads again this far before the watermark, for changes the partner "
+        "committed late with an older date.",
+    )
+    poll_page_size = fields.Integer(default=100, help="Orders per page (pgsiz, at most 500).")
+
+    def _new_rest_transport(self, endpoint):
+        # Extensiv's token request is its own (JSON body with the TPL key and user login):
+        # the adapter fetches and renews the token, the transport only carries it.
+        if self.adapter == "extensiv":
+            endpoint = dict(endpoint, auth_kind="none")
+        return super()._new_rest_transport(endpoint)
+
+    @api.model
+    def _cron_logistics_poll_partners(self):
+        """Poll every active polling partner; one partner's failure opens an exception and
+        never stops the others."""
+        for backend in self.search([("adapter", "=", "extensiv")]):
+            try:
+                with self.env.cr.savepoint():
+                    backend._get_adapter()._poll(backend)
+            except LogisticsError as error:
+                self.env["logistics.exception"].raise_exception(
+                    "partner_down" if error.error_class == "transient" else "configuration_error",
+                    self.env._("%(partner)s could not be polled", partner=backend.name),
+                    self.env._(
+                        "%(error)s\nNothing is missed: the next poll reads from the same point.",
+                        error=backend._masked_text(error.message),
+                    ),
+                    backend=backend,
+                )
+        return True
+
+    # ---- flat files ----
+
+    file_layout_ids = fields.One2many("logistics.file.layout", "backend_id", string="File Layouts")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        backends._ensure_file_layouts()
+        return backends
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "adapter" in vals:
+            self._ensure_file_layouts()
+        return result
+
+    def _ensure_file_layouts(self):
+        """A flat-file partner starts with the common layouts (ord_/shp_/inv_/rcv_/rma_ files
+        with canonical column names), which its administrator adapts."""
+        layouts = self.env["logistics.file.layout"].sudo()
+        for backend in self.filtered(lambda b: b.adapter == "flatfile_sftp"):
+            if not backend.sudo().file_layout_ids:
+                layouts.create(layouts._default_values(backend))

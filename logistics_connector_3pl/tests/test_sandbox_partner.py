@@ -62,12 +62,14 @@ class Receiver:
 class TestThreePLSandbox(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        super().setUpClass()
         cls.receiver = Receiver()
         cls.addClassCleanup(cls.receiver.stop)
         cls.sandbox = ThreePLSandbox(token=TOKEN, webhook_secret=SECRET).start()
         cls.addClassCleanup(cls.sandbox.stop)
 
     def setUp(self):
+        super().setUp()
         self.sandbox.reset()
         self.sandbox.webhook_url = self.receiver.url
         self.sandbox.rate_limit = 150
