@@ -14,6 +14,7 @@ INBOUND_FLOW_BY_GROUP = {
 OUTBOUND_SET_BY_FLOW = {
     "order_release": "940",
     "receipt": "943",
+    "ship_notice": "856",
     "ack": "997",
 }
 

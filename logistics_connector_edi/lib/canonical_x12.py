@@ -152,6 +152,64 @@ def receipt_to_943(document):
     return segments
 
 
+def shipment_to_856(document):
+    """The 856 body (ship notice to a customer) of a ``shipment/1`` document: hierarchy
+    shipment > order > pack > item (BSN05 0001), packs only when packages are known."""
+    shipped = document["shipped_at"]
+    date, time = shipped[:10].replace("-", ""), shipped[11:16].replace(":", "")
+    segments = [
+        ("BSN", ["00", document["reference"], date, time or "0000", "0001"]),
+        ("HL", ["1", None, "S"]),
+    ]
+    weight = document.get("weight")
+    if weight:
+        unit = {"kg": "KG", "lb": "LB", "g": "GR", "oz": "OZ"}[weight["uom"]]
+        segments.append(
+            ("TD1", [None, None, None, None, None, "G", format_decimal(weight["value"]), unit])
+        )
+    carrier = (document.get("carrier") or {}).get("code")
+    if carrier:
+        segments.append(("TD5", [None, "2", carrier]))
+    if document.get("bill_of_lading"):
+        segments.append(("REF", ["BM", document["bill_of_lading"][:30]]))
+    for tracking in document.get("tracking_numbers") or []:
+        segments.append(("REF", ["CN", tracking[:30]]))
+    segments.append(("DTM", ["011", date, time or None]))
+    segments.append(("HL", ["2", "1", "O"]))
+    segments.append(("PRF", [document["order_reference"][:22]]))
+    number = 2
+
+    def item(parent, sku, quantity, uom):
+        nonlocal number
+        number += 1
+        return [
+            ("HL", [str(number), str(parent), "I"]),
+            ("LIN", [None, "SK", sku]),
+            ("SN1", [None, format_decimal(quantity), uom or "EA"]),
+        ]
+
+    uom_by_sku = {line["sku"]: line.get("uom") for line in document["lines"]}
+    packages = [p for p in document.get("packages") or [] if p.get("contents")]
+    if packages:
+        for package in packages:
+            number += 1
+            pack = number
+            segments.append(("HL", [str(pack), "2", "P"]))
+            if package.get("reference"):
+                segments.append(("MAN", ["GM", package["reference"][:48]]))
+            if package.get("tracking_number"):
+                segments.append(("MAN", ["CP", package["tracking_number"][:48]]))
+            for content in package["contents"]:
+                segments += item(
+                    pack, content["sku"], content["quantity"], uom_by_sku.get(content["sku"])
+                )
+    else:
+        for line in document["lines"]:
+            segments += item(2, line["sku"], line["quantity_shipped"], line.get("uom"))
+    segments.append(("CTT", [str(number)]))
+    return segments
+
+
 # --- inbound --------------------------------------------------------------------------------
 
 

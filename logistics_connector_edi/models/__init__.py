@@ -3,3 +3,4 @@ from . import logistics_x12_interchange
 from . import logistics_adapter_x12_sftp
 from . import logistics_message
 from . import logistics_x12_validate_wizard
+from . import logistics_ship_notice

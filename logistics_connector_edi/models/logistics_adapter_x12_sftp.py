@@ -52,7 +52,8 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             raise ConfigurationError(
                 self.env._(
                     "The X12 adapter sends order releases (940), receipts announced to the "
-                    "warehouse (943) and acknowledgements (997), not %(flow)s.",
+                    "warehouse (943), ship notices (856) and acknowledgements (997), not "
+                    "%(flow)s.",
                     flow=message.flow,
                 )
             )
@@ -140,6 +141,9 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             segments_before_groups = []
         elif set_id == "943":
             bodies = [canonical_x12.receipt_to_943(document)]
+            segments_before_groups = []
+        elif set_id == "856":
+            bodies = [canonical_x12.shipment_to_856(document)]
             segments_before_groups = []
         else:
             x12 = document["extensions"]["x12"]

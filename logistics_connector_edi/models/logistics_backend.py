@@ -58,6 +58,11 @@ class LogisticsBackend(models.Model):
     x12_send_997 = fields.Boolean(
         "Answer with 997", default=True, help="Send a 997 for every functional group received."
     )
+    x12_send_856 = fields.Boolean(
+        "Send Ship Notices (856)",
+        help="Every delivery validated for this partner's customer (the partner's Contact) "
+        "sends an 856 with its packages.",
+    )
     x12_rules = fields.Text(
         "Partner Restrictions",
         help='JSON narrowing the standard to the partner\'s guide, e.g. {"code_lists": '

@@ -230,3 +230,39 @@ def test_210_becomes_a_freight_invoice():
     assert line["shipment_reference"] == "WH/OUT/00042"
     assert line["weight"] == {"value": 120, "uom": "lb"}
     assert [c["amount"] for c in line["charges"]] == [100.0, 25.5]
+
+
+def test_shipment_becomes_a_valid_856_with_packs_and_items():
+    document = {
+        "schema": "shipment/1",
+        "reference": "WH/OUT/00042",
+        "order_reference": "S00042",
+        "status": "complete",
+        "shipped_at": "2026-12-04T15:30:00+00:00",
+        "carrier": {"code": "UPSN"},
+        "tracking_numbers": ["1Z999"],
+        "weight": {"value": 3.5, "uom": "kg"},
+        "packages": [
+            {"reference": "PACK0001", "contents": [{"sku": "WIDGET-1", "quantity": 2}]},
+            {"reference": "PACK0002", "contents": [{"sku": "GADGET-1", "quantity": 1}]},
+        ],
+        "lines": [
+            {"sku": "WIDGET-1", "quantity_shipped": 2, "uom": "EA"},
+            {"sku": "GADGET-1", "quantity_shipped": 1, "uom": "EA"},
+        ],
+    }
+    canonical.check(document)
+    body = canonical_x12.shipment_to_856(document)
+    group = FunctionalGroup("SH", "A", "B", 1, sets=[TransactionSet("856", 1, body)])
+    text = Serializer().serialize(Interchange("ZZ", "A", "ZZ", "B", 1, groups=[group]))
+    report = validate(text)
+    assert report.status == "accepted", report.findings()
+    expected = (
+        "BSN*00*WH/OUT/00042*20261204*1530*0001~\nHL*1**S~\nTD1******G*3.5*KG~\nTD5**2*UPSN~\n"
+        "REF*CN*1Z999~\nDTM*011*20261204*1530~\nHL*2*1*O~\nPRF*S00042~\n"
+        "HL*3*2*P~\nMAN*GM*PACK0001~\nHL*4*3*I~\nLIN**SK*WIDGET-1~\nSN1**2*EA~\n"
+        "HL*5*2*P~\nMAN*GM*PACK0002~\nHL*6*5*I~\nLIN**SK*GADGET-1~\nSN1**1*EA~\nCTT*6~"
+    )
+    assert expected in text
+    unpacked = canonical_x12.shipment_to_856({**document, "packages": []})
+    assert ("HL", ["3", "2", "I"]) in unpacked

@@ -171,6 +171,32 @@ class TestX12Partner(StockAppliersCase):
         self.assertEqual(self.on_hand(self.product), 4)
         self.assertTrue(asn.acknowledged)
 
+    def test_a_validated_delivery_sends_an_856_with_its_packages(self):
+        self.backend.write({"x12_send_856": True, "partner_id": self.customer.id})
+        self.put_in_stock(self.product, 5)
+        picking = self.transfer([(self.product, 2)])
+        picking.move_ids.quantity = 2
+        package = picking.action_put_in_pack()
+        self.assertTrue(package)
+        picking.button_validate()
+        self.assertEqual(picking.state, "done")
+        notice = self.env["logistics.message"].search(
+            [("res_id", "=", picking.id), ("flow", "=", "ship_notice")]
+        )
+        self.run_jobs()
+        self.assertDone(notice)
+        [sent] = self.files("to_partner")
+        text = sent.read_text()
+        self.assertEqual(validate(text).status, "accepted", validate(text).findings())
+        self.assertIn(f"BSN*00*{picking.name}*", text)
+        pack_name = picking.move_line_ids.result_package_id.name
+        self.assertIn(
+            f"HL*3*2*P~\nMAN*GM*{pack_name}~\nHL*4*3*I~\nLIN**SK*WIDGET-1~\nSN1**2*EA~", text
+        )
+        self.partner.work_once(ship=False)
+        self.poll_and_run()
+        self.assertTrue(notice.acknowledged)
+
     def test_a_failing_file_gets_a_rejecting_997_an_exception_and_the_error_folder(self):
         self.partner.inject("bad_count")
         name = self.partner.send_inventory([("WIDGET-1", 10, 8)])
