@@ -312,6 +312,8 @@ class DeliveryCarrier(models.Model):
                 pending.append(outcome.error or self.env._("no answer in time"))
         if pending:
             self._logistics_report_pending(picking, backend, pending)
+        elif not queued:
+            self._logistics_close_pending_notice(picking)
         bought = labels.filtered(lambda lab: lab.state == "bought")
         if bought and self.return_label_on_delivery and not pending and not queued:
             self.get_return_label(picking)
@@ -367,21 +369,7 @@ class DeliveryCarrier(models.Model):
         if not label.is_return and picking.state == "done":
             picking._logistics_labels_arrived(label)
         if not picking.logistics_labels_pending:
-            open_ones = (
-                self.env["logistics.exception"]
-                .sudo()
-                .search(
-                    [
-                        ("dedup_key", "=", f"label_pending:{picking.id}"),
-                        ("state", "in", ("new", "in_progress")),
-                    ]
-                )
-            )
-            if open_ones:
-                open_ones._close(
-                    "resolved",
-                    self.env._("The carrier sold the label of %(picking)s.", picking=picking.name),
-                )
+            self._logistics_close_pending_notice(picking)
 
     def _logistics_reroute(self, picking):
         """The shipping method a delivery goes with after the fallback rules, and why: (self,
@@ -406,6 +394,25 @@ class DeliveryCarrier(models.Model):
             else:
                 break
         return method, "; ".join(reasons) or False
+
+    @api.model
+    def _logistics_close_pending_notice(self, picking):
+        """The "label follows later" exception of a picking closes once no label waits."""
+        open_ones = (
+            self.env["logistics.exception"]
+            .sudo()
+            .search(
+                [
+                    ("dedup_key", "=", f"label_pending:{picking.id}"),
+                    ("state", "in", ("new", "in_progress")),
+                ]
+            )
+        )
+        if open_ones:
+            open_ones._close(
+                "resolved",
+                self.env._("The carrier sold the label of %(picking)s.", picking=picking.name),
+            )
 
     @api.model
     def _logistics_label_failed(self, message):

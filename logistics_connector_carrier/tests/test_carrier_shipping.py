@@ -174,6 +174,17 @@ class TestCarrierShipping(CarrierCase):
         self.assertTrue(picking.carrier_tracking_ref)
         self.assertEqual(len(self.sandbox.labels_bought()), 1)
 
+    def test_send_to_shipper_while_the_label_is_pending_tries_now_without_buying_twice(self):
+        self.sandbox.inject("accept_then_fail", path_prefix="/v2/shipments/", method="POST")
+        picking = self.validate(self.make_picking(1.0))
+        self.assertFalse(picking.carrier_tracking_ref)
+        picking.send_to_shipper()  # the button a user sees while no tracking number is there
+        self.assertTrue(picking.carrier_tracking_ref.startswith("EZ"))
+        self.assertFalse(self.open_exceptions(picking), "the 'follows later' notice closed")
+        self.run_jobs(ignore_eta=True)  # the queued retry finds nothing left to do
+        self.assertEqual(len(self.sandbox.labels_bought()), 1)
+        self.assertEqual(len(picking.logistics_label_ids), 1)
+
     def test_breaker_open_the_picking_validates_without_calling_the_carrier(self):
         for _failure in range(self.backend.breaker_threshold):
             self.backend._breaker_record_failure("carrier down")
