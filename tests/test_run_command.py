@@ -131,6 +131,15 @@ class DevToolsPage:
         self.log.close()
 
 
+# Every demo partner's port knob: the test's sandboxes never collide with a running demo.
+SANDBOX_PORTS = (
+    "LC_SANDBOX_HTTP_PORT",
+    "LC_SANDBOX_SFTP_PORT",
+    "LC_SANDBOX_CARRIER_PORT",
+    "LC_SANDBOX_SOAP_PORT",
+)
+
+
 class TestRunCommand(unittest.TestCase):
     def test_run_brings_up_the_demo_a_browser_logs_in_and_ctrl_c_stops_it(self):
         http_port = free_port()
@@ -139,8 +148,7 @@ class TestRunCommand(unittest.TestCase):
         env.update(
             LC_DEMO_DB=DEMO_DB,
             LC_HTTP_PORT=str(http_port),
-            LC_SANDBOX_HTTP_PORT=str(free_port()),
-            LC_SANDBOX_SFTP_PORT=str(free_port()),
+            **{name: str(free_port()) for name in SANDBOX_PORTS},
         )
         output = tempfile.NamedTemporaryFile(prefix="lc-run-", suffix=".log", delete=False)
         self.addCleanup(os.unlink, output.name)
@@ -188,7 +196,7 @@ class TestRunCommand(unittest.TestCase):
             ["pgrep", "-f", "--", f"--http-port={http_port}"], capture_output=True, text=True
         )
         self.assertEqual(leftovers.returncode, 1, f"Odoo still runs: {leftovers.stdout}")
-        for port in (env["LC_SANDBOX_HTTP_PORT"], env["LC_SANDBOX_SFTP_PORT"]):
+        for port in (env[name] for name in SANDBOX_PORTS):
             with socket.socket() as probe:
                 self.assertNotEqual(
                     probe.connect_ex(("127.0.0.1", int(port))), 0, f"a sandbox still on {port}"

@@ -5,6 +5,10 @@
   fixed demo secret DEMO_WEBHOOK_SECRET below (the demo backend must use the same one).
   Faults can be injected over HTTP, e.g.
   curl -X POST localhost:8701/_control/faults -d '{"kind": "status", "status": 503, "count": 2}'
+- Carrier partners: an EasyPost-like REST carrier on 127.0.0.1:8703 (env
+  LC_SANDBOX_CARRIER_PORT; its webhooks go to Odoo on LC_HTTP_PORT, 8069) and a SOAP carrier on
+  127.0.0.1:8704 (env LC_SANDBOX_SOAP_PORT), with the demo credentials of
+  tests/sandboxes/carrier_partner.py and carrier_soap.py.
 - SFTP partner on 127.0.0.1:8722 (env LC_SANDBOX_SFTP_PORT), rooted at .local/sftp-demo, when
   tests/sandboxes/sftp_server.py is available. Its host key line and the client private key
   are written to .local/sftp-demo-credentials/ (host_key, known_hosts, client_key,
@@ -22,6 +26,8 @@ import sys
 import threading
 from pathlib import Path
 
+from .carrier_partner import start_demo as start_carrier_demo
+from .carrier_soap import start_soap_demo
 from .http_partner import GenericPartnerSandbox
 
 DEMO_BEARER_TOKEN = "demo-partner-token"
@@ -121,6 +127,15 @@ def main():
         sftp = _start_sftp(_port("LC_SANDBOX_SFTP_PORT", 8722))
         if sftp is not None:
             started.append(sftp)
+        carrier = start_carrier_demo(
+            port=_port("LC_SANDBOX_CARRIER_PORT", 8703),
+            odoo_url=f"http://127.0.0.1:{_port('LC_HTTP_PORT', 8069)}",
+        )
+        started.append(carrier)
+        print(f"Carrier sandbox (EasyPost-like): {carrier.base_url}", flush=True)
+        soap_carrier = start_soap_demo(port=_port("LC_SANDBOX_SOAP_PORT", 8704))
+        started.append(soap_carrier)
+        print(f"SOAP carrier sandbox: {soap_carrier.endpoint}?wsdl", flush=True)
         print("Partner sandboxes running; stop with Ctrl-C or SIGTERM", flush=True)
         # A timed wait keeps the main thread responsive to signals.
         while not stop.wait(1):
