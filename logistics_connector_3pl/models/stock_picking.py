@@ -87,12 +87,17 @@ class StockPicking(models.Model):
             return self.env["logistics.routing.rule"]._route(self)
         return self.picking_type_id.warehouse_id.sudo().logistics_backend_id
 
-    def _logistics_release(self):
+    def _logistics_release(self, explicit=False):
         """Send each ready transfer to its 3PL: delivery orders as order releases, receipts as
         advance shipping notices, returns as return authorizations. A transfer that is not
-        complete enough is not sent: an exception says what to fix. Returns the messages."""
+        complete enough is not sent: an exception says what to fix. The backorder of a
+        transfer the 3PL has is the rest of the same order there: it is sent only when a
+        person asks (``explicit``, e.g. the 3PL said it will not ship it). Returns the
+        messages."""
         messages = self.env["logistics.message"]
         for picking in self:
+            if not explicit and picking.backorder_id.logistics_backend_id:
+                continue
             flow = picking._logistics_flow()
             backend = flow and picking._logistics_target()
             if not backend or picking.state in ("done", "cancel"):
@@ -256,7 +261,10 @@ class StockPicking(models.Model):
             raise UserError(
                 self.env._("Only transfers that are not done or cancelled can be sent.")
             )
-        released = pickings.filtered(lambda p: p.logistics_status not in (False, "release_blocked"))
+        # The rest of a partly shipped order may be sent as a new order (the 3PL said it will
+        # not ship it); the form asks first.
+        sendable = (False, "release_blocked", "partially_shipped")
+        released = pickings.filtered(lambda p: p.logistics_status not in sendable)
         if released:
             raise UserError(
                 self.env._(
@@ -274,7 +282,7 @@ class StockPicking(models.Model):
                     pickings=", ".join(missing),
                 )
             )
-        pickings._logistics_release()
+        pickings._logistics_release(explicit=True)
         return True
 
     @api.model

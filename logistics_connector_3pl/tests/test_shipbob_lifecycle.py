@@ -71,8 +71,11 @@ class TestOrderLifecycle(ThreePLCase):
             [("GADGET-1", 2), ("WIDGET-1", 3)],
         )
         self.assertFalse(self.exceptions(), "a partial shipment is no problem")
-        # Nothing goes out about the backorder the shipment made.
+        # Nothing goes out about the backorder: it is the rest of the same order at the 3PL.
         self.assertEqual(len(self.messages(picking, direction="outbound")), 1)
+        self.assertFalse(self.messages(backorder, direction="outbound"))
+        self.run_jobs()
+        self.assertEqual(len(self.sandbox.orders), 1)
         self.deliveries_ok(self.sandbox.ship(picking.name))
         self.run_jobs()
         self.assertEqual(backorder.state, "done")
