@@ -100,6 +100,11 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
 
     # ---- outbound ----------------------------------------------------------------------------
     @api.model
+    def _sends_flow(self, flow):
+        """The transfers this adapter sends when they become ready."""
+        return flow in ("order_release",)
+
+    @api.model
     def _send(self, message, resend=False):
         if message.flow != "order_release":
             raise ConfigurationError(

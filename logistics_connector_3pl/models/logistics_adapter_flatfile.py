@@ -22,6 +22,11 @@ class LogisticsAdapterFlatfile(models.AbstractModel):
     _description = "Flat files (CSV) over SFTP"
 
     @api.model
+    def _sends_flow(self, flow):
+        """The transfers this adapter sends when they become ready."""
+        return flow in ("order_release",)
+
+    @api.model
     def _layout(self, backend, document):
         layout = backend.sudo().file_layout_ids.filtered(lambda layout: layout.document == document)
         if not layout:

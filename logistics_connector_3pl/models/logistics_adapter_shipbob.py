@@ -32,6 +32,11 @@ class LogisticsAdapterShipbob(models.AbstractModel):
 
     # ---- outbound ----------------------------------------------------------------------------
     @api.model
+    def _sends_flow(self, flow):
+        """The transfers this adapter sends when they become ready."""
+        return flow in ("order_release", "receipt", "return")
+
+    @api.model
     def _send(self, message, resend=False):
         if message.flow not in CREATE_PATHS:
             raise ConfigurationError(

@@ -82,6 +82,13 @@ class LogisticsBackend(models.Model):
                 )
         return True
 
+    def _logistics_sends(self, flow):
+        """Whether this partner's adapter sends ``flow`` documents (an adapter says so with
+        ``_sends_flow``; adapters that do not say send what they are given)."""
+        self.ensure_one()
+        adapter = self._get_adapter()
+        return adapter._sends_flow(flow) if hasattr(adapter, "_sends_flow") else True
+
     @api.model
     def _logistics_transport_kind(self, adapter):
         if adapter in ("shipbob", "extensiv"):

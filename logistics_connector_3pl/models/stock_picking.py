@@ -102,6 +102,8 @@ class StockPicking(models.Model):
             backend = flow and picking._logistics_target()
             if not backend or picking.state in ("done", "cancel"):
                 continue
+            if not backend._logistics_sends(flow):
+                continue  # e.g. no advance shipping notices to a flat-file 3PL
             problems = picking._logistics_release_problems(backend, flow)
             if problems:
                 picking._logistics_block(backend, problems)
