@@ -79,8 +79,11 @@ class LogisticsJobsMixin:
         )
 
 
-class LogisticsCase(LogisticsJobsMixin, TransactionCase):
-    """A partner record wired to a real GenericPartnerSandbox on loopback."""
+class PipelineCaseMixin(LogisticsJobsMixin):
+    """For test classes that run the pipeline against partners on loopback (the base's and
+    every partner addon's): the transports' requests are let through Odoo's test guard, and
+    the pipeline's own cursors (attempt log, synchronous exchanges) share the test's
+    transaction, as in Odoo's HttpCase."""
 
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
@@ -93,11 +96,17 @@ class LogisticsCase(LogisticsJobsMixin, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The pipeline opens its own cursors (attempt log); in test mode they share this
-        # test's transaction, as in Odoo's HttpCase.
         if not cls.registry.in_test_mode():
             cls.registry.enter_test_mode(cls.cr)
             cls.addClassCleanup(cls.registry.leave_test_mode)
+
+
+class LogisticsCase(PipelineCaseMixin, TransactionCase):
+    """A partner record wired to a real GenericPartnerSandbox on loopback."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.sandbox = GenericPartnerSandbox(
             auth={"kind": "bearer", "token": PARTNER_TOKEN}, webhook_secret=WEBHOOK_SECRET
         )

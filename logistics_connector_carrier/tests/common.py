@@ -1,7 +1,7 @@
 """Shared fixtures of the carrier tests: the EasyPost-like sandbox on loopback, a carrier
 account, a shipping method, and deliveries with stock to validate."""
 
-from odoo.addons.logistics_connector_base.tests.common import LogisticsJobsMixin
+from odoo.addons.logistics_connector_base.tests.common import PipelineCaseMixin
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tools import config
 from tests.sandboxes.carrier_partner import CarrierSandbox
@@ -12,28 +12,15 @@ WEBHOOK_SECRET = "carrier-tests-webhook-secret"
 WEBHOOK_TOKEN = "carrier-tests-webhook"
 
 
-class CarrierCase(LogisticsJobsMixin, TransactionCase):
+class CarrierCase(PipelineCaseMixin, TransactionCase):
     """One sandbox per class (reset before each test), a carrier account on it and a shipping
     method "USPS Priority" with a 10 % margin."""
 
     sandbox_webhooks = False
 
     @classmethod
-    def _request_handler(cls, s, r, /, **kw):
-        # Odoo's test guard compares the timeout with a number; the transports pass
-        # (connect, read) tuples, as requests allows.
-        if isinstance(kw.get("timeout"), tuple):
-            kw["timeout"] = max(kw["timeout"])
-        return super()._request_handler(s, r, **kw)
-
-    @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # The pipeline's own cursors (attempt log, synchronous exchanges) share the test's
-        # transaction in test mode.
-        if not cls.registry.in_test_mode():
-            cls.registry.enter_test_mode(cls.cr)
-            cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.sandbox = CarrierSandbox(
             api_keys={API_KEY: "test", PROD_KEY: "production"},
             webhook_url=cls._webhook_url() if cls.sandbox_webhooks else None,

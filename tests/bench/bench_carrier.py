@@ -24,6 +24,7 @@ import requests
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
+from tests.bench.bench_pipeline import perform_pending_jobs
 from tests.sandboxes.carrier_partner import CarrierSandbox
 
 N_LABELS = int(os.environ.get("LC_BENCH_LABELS", "100"))
@@ -89,28 +90,6 @@ def make_backend(env, sandbox, code):
     )  # fmt: skip
 
 
-def perform_pending_jobs(env, channel):
-    from odoo.addons.queue_job.job import Job
-
-    done = 0
-    while True:
-        uuids = (
-            env["queue.job"]
-            .search([("state", "=", "pending"), ("channel", "=", channel)], limit=200, order="id")
-            .mapped("uuid")
-        )
-        if not uuids:
-            return done
-        for job_uuid in uuids:
-            job = Job.load(env, job_uuid)
-            job.set_started()
-            job.perform()
-            job.set_done()
-            job.store()
-            env.cr.commit()
-            done += 1
-
-
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(round(share * (len(ordered) - 1)), len(ordered) - 1)]
@@ -134,7 +113,7 @@ def bench_labels(registry, sandbox):
                 backend, "label", document=label_document(index), idempotency_key=uuid.uuid4().hex
             )
             cr.commit()
-        done = perform_pending_jobs(env, backend.channel_name)
+        done = perform_pending_jobs(env, backend.channel_name, commit=True)
         queued = time.perf_counter() - started
     print("\nLabels through the queue (create shipment, buy, download the label)")
     print(f"  {'scenario':<52} {'labels/min':>11} {'ms each':>9} {'ratio':>8}")
