@@ -126,3 +126,21 @@ class TestExtensiv(ThreePLCase):
         self.assertEqual(ack.state, "done", ack.error_message)
         self.assertEqual(picking.logistics_status, "cancelled")
         self.assertIn("cancelled", self.exceptions(picking).name)
+
+    def test_a_5xx_is_retried_and_a_failed_poll_loses_nothing(self):
+        picking = self.delivery([(self.widget, 1)])
+        self.wms.inject(status=503)
+        self.run_jobs()
+        [release] = self.messages(picking)
+        self.assertEqual(release.state, "retry")
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(release.state, "done", release.error_message)
+        self.wms.ship(picking.name)
+        watermark = self.backend.poll_watermark
+        self.wms.inject(status=502)
+        self.env["logistics.backend"]._cron_logistics_poll_partners()
+        self.assertEqual(self.backend.poll_watermark, watermark, "the watermark did not move")
+        self.assertTrue(self.exceptions(exception_type="partner_down"))
+        self.env["logistics.backend"]._cron_logistics_poll_partners()
+        self.run_jobs()
+        self.assertEqual(picking.state, "done")

@@ -3,6 +3,7 @@ working its folders: CSV orders out (atomic upload), confirmations and inventory
 applied once, layouts configurable and tried on a sample."""
 
 import tempfile
+import threading
 from pathlib import Path
 
 from odoo import Command
@@ -148,3 +149,21 @@ class TestFlatFile(ThreePLCase):
             self.backend._get_adapter()._file_flow(self.backend, "CONF1.TXT", b"", "file"),
             "shipment",
         )
+
+    def test_a_file_still_being_written_waits_for_the_next_poll(self):
+        picking = self.delivery([(self.widget, 2)])
+        self.run_jobs()
+        self.partner.take_orders()
+        self.backend.sftp_settle_seconds = 0.5
+        writer = threading.Thread(
+            target=self.partner.ship, args=(picking.name,), kwargs={"slowly": 0.4}
+        )
+        writer.start()
+        self.addCleanup(writer.join)
+        while not list(self.partner.outbound.glob("shp_*.csv")):
+            threading.Event().wait(0.05)
+        counts = self.backend._sftp_poll()
+        self.assertEqual((counts["received"], counts["waiting"]), (0, 1), "half a file is not read")
+        writer.join()
+        self.assertEqual(self.poll()["received"], 1)
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
