@@ -219,6 +219,11 @@ class LogisticsBackend(models.Model):
                 "sftp_host_key": connection["host_key"],
             }
         )
+        files = self.env.ref(
+            "logistics_connector_edi.demo_backend_edi_flow_files", raise_if_not_found=False
+        )
+        if files:
+            files.mode = "batch"
         return True
 
     @api.model

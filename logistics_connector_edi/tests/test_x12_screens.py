@@ -120,3 +120,5 @@ class TestX12Demo(TransactionCase):
         self.assertEqual((endpoint.sftp_port, endpoint.sftp_username), (8799, "demo"))
         self.assertEqual(endpoint.sftp_host_key, "ssh-ed25519 AAAAdemo")
         self.assertEqual(demo.x12_usage_indicator, "T")
+        files = self.env.ref("logistics_connector_edi.demo_backend_edi_flow_files")
+        self.assertEqual(files.mode, "batch", "files are fetched once the keys are known")
