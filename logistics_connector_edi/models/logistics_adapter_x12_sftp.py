@@ -1,6 +1,7 @@
 import logging
 import posixpath
 from datetime import timedelta
+from types import SimpleNamespace
 
 from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.lib.errors import (
@@ -43,6 +44,15 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
     _inherit = "logistics.adapter"
     _description = "X12 EDI over SFTP"
 
+    _INTERCHANGE_FIELDS = (
+        "control_number",
+        "group_control_numbers",
+        "set_summary",
+        "file_name",
+        "prepared_at",
+        "sent_text",
+    )
+
     # ---- outbound ----------------------------------------------------------------------------
     @api.model
     def _send(self, message, resend=False):
@@ -73,7 +83,11 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
                 sftp.upload_atomic(folder, name, data)
         message.write({"external_id": name})
         if not interchange_record.sent_text:
-            interchange_record.sent_text = text
+            with autonomous_cursor(self.env) as cr:
+                sent = self.env(cr=cr)["logistics.x12.interchange"].sudo()
+                sent = sent.browse(interchange_record.id)
+                sent.sent_text = text
+                sent.flush_recordset()
         return {
             "file": name,
             "interchange": interchange_record.control_number,
@@ -102,7 +116,9 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             [("message_id", "=", message.id), ("direction", "=", "outbound")], limit=1
         )
         if existing:
-            return existing
+            return SimpleNamespace(
+                **{name: existing[name] for name in self._INTERCHANGE_FIELDS}, id=existing.id
+            )
         backend = message.backend_id
         isa13, gs06, st02 = backend._x12_next_control_numbers()
         sets = [st02]
@@ -110,7 +126,9 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             extra = len(message.canonical_payload["extensions"]["x12"]["sets"]) - 1
             sets += [backend._x12_next_control_numbers()[2] for _ in range(max(extra, 0))]
         ack_minutes = backend._flow_setting(message.flow, "outbound").ack_expected_minutes
+        now = fields.Datetime.now()
         values = {
+            "prepared_at": now,
             "backend_id": backend.id,
             "message_id": message.id,
             "direction": "outbound",
@@ -124,14 +142,20 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             "file_name": f"{set_id}_{isa13:09d}.x12",
             "result": "accepted",
             "ack_received": "pending" if set_id != "997" else "not_expected",
-            "ack_due_at": fields.Datetime.now() + timedelta(minutes=ack_minutes)
+            "ack_due_at": now + timedelta(minutes=ack_minutes)
             if ack_minutes and set_id != "997"
             else False,
         }
+        # committed before anything leaves; this job's own transaction may not see the row
+        # (its snapshot is older), so the values are carried on rather than read back
         with autonomous_cursor(self.env) as cr:
             record = self.env(cr=cr)["logistics.x12.interchange"].sudo().create(values)
             record_id = record.id
-        return interchanges.browse(record_id)
+        return SimpleNamespace(
+            **{name: values[name] for name in self._INTERCHANGE_FIELDS if name in values},
+            sent_text=False,
+            id=record_id,
+        )
 
     @api.model
     def _outbound_interchange_document(self, backend, message, document, set_id, record):
@@ -159,7 +183,7 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
                 TransactionSet(set_id, number, body)
                 for number, body in zip(set_numbers, bodies, strict=False)
             ],
-            date=record.create_date,
+            date=record.prepared_at,
         )
         return Interchange(
             backend.x12_our_qualifier,
@@ -171,7 +195,7 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
             ack_requested=backend.x12_request_ta1,
             groups=[group] if bodies else [],
             interchange_segments=segments_before_groups,
-            date=record.create_date,
+            date=record.prepared_at,
         )
 
     @api.model

@@ -180,11 +180,16 @@ class LogisticsBackend(models.Model):
         """(ISA13, GS06, ST02) drawn from the partner's sequences."""
         self.ensure_one()
         if not all(self[field_name] for field_name, _label in self._X12_SEQUENCES):
-            # made and committed on their own: a sequence created inside a send attempt that
-            # then rolls back would start again at 1 and reuse numbers
+            # made, committed and drawn from on their own: a sequence created inside a send
+            # attempt that then rolls back would start again at 1 and reuse numbers (and this
+            # transaction's snapshot may not see a sequence committed after it began)
             with autonomous_cursor(self.env) as cr:
-                self.with_env(self.env(cr=cr))._x12_ensure_sequences()
-            self.invalidate_recordset(["x12_interchange_sequence_id"])
+                backend = self.with_env(self.env(cr=cr))
+                backend._x12_ensure_sequences()
+                return backend._x12_draw()
+        return self._x12_draw()
+
+    def _x12_draw(self):
         numbers = []
         for field_name, label in self._X12_SEQUENCES:
             number = int(self[field_name].sudo().next_by_id())

@@ -32,6 +32,9 @@ class LogisticsX12Interchange(models.Model):
     functional_ids = fields.Char("GS01", readonly=True)
     set_summary = fields.Char("Transaction Sets", readonly=True, help="e.g. 940 0001, 940 0002")
     file_name = fields.Char(readonly=True)
+    prepared_at = fields.Datetime(
+        readonly=True, help="When its control numbers were drawn (the ISA/GS date and time)."
+    )
     result = fields.Selection(
         [
             ("accepted", "Accepted"),
