@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from odoo import SUPERUSER_ID, api, fields
+from odoo.addons.logistics_connector_base.lib.errors import ConfigurationError
 from odoo.addons.logistics_connector_base.tests.test_appliers_stock import StockAppliersCase
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
@@ -291,6 +292,14 @@ class TestX12Partner(StockAppliersCase):
             [("res_id", "=", picking.id), ("flow", "=", "order_release")]
         )
         self.assertTrue(release.acknowledged)
+
+    def test_the_connection_test_logs_in_and_counts_waiting_files(self):
+        self.partner.send_inventory([("WIDGET-1", 1, 1)])
+        answer = self.backend._get_adapter()._test_connection(self.backend)
+        self.assertIn("Logged in to the SFTP server; 1 file(s) wait in", answer)
+        self.backend.x12_partner_id = False
+        with self.assertRaisesRegex(ConfigurationError, "has no interchange IDs"):
+            self.backend._get_adapter()._test_connection(self.backend)
 
     def test_control_numbers_are_never_reused_even_after_a_rollback(self):
         first = self.backend._x12_next_control_numbers()
