@@ -28,7 +28,9 @@ class StockPicking(models.Model):
         copy=False,
         readonly=True,
         index="btree_not_null",
-        tracking=True,
+        # Not tracked in the chatter: a status per warehouse step on every delivery would cost
+        # each release and confirmation a chatter message; the messages and the audit log
+        # keep the story.
         help="Where the transfer stands at its 3PL, as the 3PL reported it. Late or repeated "
         "reports never move it back.",
     )
