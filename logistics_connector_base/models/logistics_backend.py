@@ -553,6 +553,13 @@ class LogisticsBackend(models.Model):
     def action_view_mappings(self):
         return self._action_open_related("logistics.mapping", self.env._("Mappings"))
 
+    @api.model
+    def _demo_connect_sandboxes(self, sftp_connection_file):
+        """Demo only (scripts/run, after the sandboxes started): point the demo partners at
+        the demo SFTP server, whose keys are new at every start (``connection.json`` written
+        by ``python -m tests.sandboxes``). Partner addons with SFTP demo partners extend it."""
+        return True
+
     # ------------------------------------------------------------------------------------------
     # Mappings
     # ------------------------------------------------------------------------------------------

@@ -205,6 +205,11 @@ class LogisticsBackend(models.Model):
         return tuple(numbers)
 
     @api.model
+    @api.model
+    def _demo_connect_sandboxes(self, sftp_connection_file):
+        self._x12_connect_demo_sftp(sftp_connection_file)
+        return super()._demo_connect_sandboxes(sftp_connection_file)
+
     def _x12_connect_demo_sftp(self, connection_file):
         """Point the demo EDI partner at the demo SFTP server, whose keys are new at every
         start (``connection.json`` written by ``python -m tests.sandboxes``). Demo only."""

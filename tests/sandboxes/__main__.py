@@ -14,6 +14,9 @@
   are written to .local/sftp-demo-credentials/ (host_key, known_hosts, client_key,
   connection.json). Both keys are new on every start: re-read them after a restart.
 
+- X12 trading partner (tests/sandboxes/edi_partner.py) working the SFTP server's edi/ folders:
+  it answers 940/943/856 files with 997s, then 945/944 and 846s.
+
 These are demo credentials for loopback servers only; never reuse them anywhere else.
 """
 
@@ -106,6 +109,21 @@ def _start_sftp(port):
     return server
 
 
+def _start_edi_partner(sftp):
+    """The X12 trading partner working edi/ folders of the SFTP demo server (a thread)."""
+    if sftp is None:
+        return None
+    try:
+        from .edi_partner import EdiPartner
+    except Exception as exc:  # a missing module or a missing dependency alike
+        print(f"EDI partner sandbox not available ({exc}); continuing without it", flush=True)
+        return None
+    partner = EdiPartner(SFTP_ROOT / "edi")
+    threading.Thread(target=partner.run_forever, name="edi-partner", daemon=True).start()
+    print(f"EDI partner sandbox: X12 3PL working {SFTP_ROOT / 'edi'}", flush=True)
+    return partner
+
+
 def main():
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
@@ -127,6 +145,9 @@ def main():
         sftp = _start_sftp(_port("LC_SANDBOX_SFTP_PORT", 8722))
         if sftp is not None:
             started.append(sftp)
+        edi = _start_edi_partner(sftp)
+        if edi is not None:
+            started.append(edi)
         carrier = start_carrier_demo(
             port=_port("LC_SANDBOX_CARRIER_PORT", 8703),
             odoo_url=f"http://127.0.0.1:{_port('LC_HTTP_PORT', 8069)}",
