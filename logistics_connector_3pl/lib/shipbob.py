@@ -15,6 +15,7 @@ TOPIC_FLOWS = {
     "order.shipped": "shipment",
     "order.delivered": "tracking_event",
     "order.shipment.delivered": "tracking_event",
+    "order.shipment.tracking.updated": "tracking_event",
     "order.acknowledged": "ack",
     "order.picked": "ack",
     "order.packed": "ack",
@@ -35,6 +36,16 @@ WAREHOUSE_STEPS = {
     "order.on_hold": "on_hold",
     "order.exception": "exception",
     "order.cancelled": "cancelled",
+}
+# ShipBob's parcel statuses -> tracking_event/1 statuses.
+TRACKING_STATUSES = {
+    "LabelCreated": "label_created",
+    "InTransit": "in_transit",
+    "OutForDelivery": "out_for_delivery",
+    "AvailableForPickup": "available_for_pickup",
+    "Delivered": "delivered",
+    "Exception": "exception",
+    "ReturnedToSender": "returned",
 }
 RETURN_STATUSES = {
     "AwaitingArrival": "awaiting_arrival",
@@ -198,6 +209,27 @@ def tracking_events_of(order, event_time):
     return events
 
 
+def tracking_updates_of(order, event_time):
+    """tracking_event/1 documents of a carrier scan on the order's parcels."""
+    events = []
+    for shipment in order.get("shipments") or []:
+        tracking = shipment.get("tracking") or {}
+        status = TRACKING_STATUSES.get(tracking.get("status"))
+        if tracking.get("tracking_number") and status:
+            events.append(
+                {
+                    "schema": "tracking_event/1",
+                    "tracking_number": tracking["tracking_number"],
+                    "carrier": tracking.get("carrier"),
+                    "shipment_reference": order["reference_id"],
+                    "status": status,
+                    "partner_status": tracking.get("status"),
+                    "occurred_at": tracking.get("last_update_at") or event_time,
+                }
+            )
+    return events
+
+
 def progress_of(topic, order, event_time):
     """ack/1 for the warehouse's progress on an order (acknowledged, picked, packed, on hold,
     exception, cancelled), with the event time and ShipBob's reason."""
@@ -355,6 +387,8 @@ def documents_of(envelope):
             return shipments_of(data, moment)
         if topic in ("order.delivered", "order.shipment.delivered"):
             return tracking_events_of(data, moment)
+        if topic == "order.shipment.tracking.updated":
+            return tracking_updates_of(data, moment)
         if topic in WAREHOUSE_STEPS:
             return progress_of(topic, data, moment)
         if topic in ("receiving.updated", "receiving.completed"):

@@ -43,6 +43,9 @@ class TestOrderLifecycle(ThreePLCase):
         self.assertEqual(picking.logistics_status, "shipped")
         self.assertFalse(picking.backorder_ids)
 
+        self.deliveries_ok(self.sandbox.track(picking.name, "InTransit"))
+        self.run_jobs()
+        self.assertEqual(picking.logistics_tracking_status, "in_transit")
         self.deliveries_ok(self.sandbox.deliver(picking.name))
         self.run_jobs()
         self.assertEqual(picking.logistics_tracking_status, "delivered")
@@ -52,7 +55,7 @@ class TestOrderLifecycle(ThreePLCase):
             [("correlation_id", "=", picking.logistics_correlation_id)]
         )
         self.assertEqual(set(stories.mapped("state")), {"done"})
-        self.assertEqual(len(stories.filtered(lambda m: m.direction == "inbound")), 4)
+        self.assertEqual(len(stories.filtered(lambda m: m.direction == "inbound")), 5)
 
     def test_partial_shipment_keeps_the_rest_in_a_backorder_shipped_later(self):
         picking = self.released([(self.widget, 5), (self.gadget, 2)])

@@ -19,7 +19,7 @@ Partner API, under ``/<version>`` (2025-07, 2026-01, 2026-07):
     GET  /inventory?Page=&Limit=        POST /webhook  GET /webhook  DELETE /webhook/<id>
 
 Simulation API (no auth, loopback only; each also a Python method of ThreePLSandbox):
-    POST /_sim/orders/<reference>/<acknowledge|pick|pack|hold|exception|ship|deliver|cancel>
+    POST /_sim/orders/<reference>/<acknowledge|pick|pack|hold|exception|ship|track|deliver|cancel>
     POST /_sim/receiving/<id or purchase order number>/receive  {"lines": {sku: {...}}}
     POST /_sim/returns/<reference>/<arrive|complete|cancel>     {"dispositions": {...}}
     POST /_sim/inventory   {"sku", "on_hand" or "delta", "lot", "fulfillment_center", "reason"}
@@ -518,6 +518,18 @@ class ThreePLSandbox:
             order["fulfillment_status"] = "delivered"
             data = self._order_view(order)
         return self.emit("order.delivered", data)
+
+    def track(self, reference, status="InTransit", at=None):
+        """A carrier scan of the order's parcels (InTransit, OutForDelivery, Exception...)."""
+        with self._lock:
+            order = self.order(reference)
+            if not order["shipments"]:
+                raise SandboxError(f"order {reference} has not shipped")
+            for shipment in order["shipments"]:
+                shipment["tracking"]["status"] = status
+                shipment["tracking"]["last_update_at"] = _iso(at)
+            data = self._order_view(order)
+        return self.emit("order.shipment.tracking.updated", data)
 
     def _order_view(self, order):
         view = copy.deepcopy(order)
@@ -1255,6 +1267,7 @@ class ThreePLSandbox:
                 "exception": self.exception,
                 "ship": self.ship,
                 "deliver": self.deliver,
+                "track": self.track,
                 "cancel": self.cancel,
             }.get(parts[2])
             if action is None:
