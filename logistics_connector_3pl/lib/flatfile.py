@@ -18,6 +18,14 @@ FIELDS = {
         "ship_to_state", "ship_to_zip", "ship_to_country", "ship_to_phone", "ship_to_email",
         "line_ref", "sku", "description", "quantity", "uom",
     ],
+    "receipt_notice": [
+        "reference", "po_reference", "warehouse_code", "expected_date", "line_ref", "sku",
+        "uom", "quantity_expected", "lot",
+    ],
+    "return_notice": [
+        "reference", "original_order_reference", "warehouse_code", "line_ref", "sku", "uom",
+        "quantity", "disposition",
+    ],
     "shipment": [
         "order_reference", "reference", "shipped_at", "status", "carrier", "service",
         "tracking_number", "line_ref", "sku", "quantity_shipped", "uom", "lot", "serial",
@@ -34,8 +42,8 @@ FIELDS = {
         "uom", "lot", "quantity", "disposition",
     ],
 }  # fmt: skip
-NUMBERS = {"quantity", "quantity_shipped", "on_hand", "available", "quantity_received",
-           "quantity_damaged"}  # fmt: skip
+NUMBERS = {"quantity", "quantity_expected", "quantity_shipped", "on_hand", "available",
+           "quantity_received", "quantity_damaged"}  # fmt: skip
 
 
 def _number(value, key, row_number):
@@ -56,15 +64,13 @@ def _cell(value):
     return value
 
 
-def render_order(document, layout):
-    """The CSV text of an order_release/1: one row per line."""
+def render(document, layout):
+    """The CSV text of an outbound document (order release, receipt notice, return
+    authorization): one row per line, the document's own values repeated on each."""
     ship_to = document.get("ship_to") or {}
     order = {
-        "reference": document["reference"],
-        "origin": document.get("origin"),
-        "warehouse_code": document.get("warehouse_code"),
+        **{key: value for key, value in document.items() if not isinstance(value, dict | list)},
         "service": (document.get("carrier") or {}).get("service"),
-        "requested_ship_date": document.get("requested_ship_date"),
         **{f"ship_to_{key}": value for key, value in ship_to.items()},
     }
     out = io.StringIO()

@@ -9,6 +9,7 @@ from odoo.addons.logistics_connector_base.lib.errors import (
 )
 
 from ..lib import flatfile
+from .logistics_file_layout import OUTBOUND
 
 
 class LogisticsAdapterFlatfile(models.AbstractModel):
@@ -24,7 +25,7 @@ class LogisticsAdapterFlatfile(models.AbstractModel):
     @api.model
     def _sends_flow(self, flow):
         """The transfers this adapter sends when they become ready."""
-        return flow in ("order_release",)
+        return flow in OUTBOUND
 
     @api.model
     def _layout(self, backend, document):
@@ -50,19 +51,19 @@ class LogisticsAdapterFlatfile(models.AbstractModel):
     @api.model
     def _send(self, message, resend=False):
         document = message.canonical_payload or {}
-        if message.flow != "order_release" or (document.get("action") or "create") != "create":
+        if message.flow not in OUTBOUND or (document.get("action") or "create") != "create":
             raise BusinessError(
                 self.env._(
-                    "%(partner)s takes new orders by file only: tell the warehouse about changes "
-                    "and cancellations yourself.",
+                    "%(partner)s takes new orders, receipt notices and returns by file only: "
+                    "tell the warehouse about changes and cancellations yourself.",
                     partner=message.backend_id.name,
                 )
             )
         backend = message.backend_id
-        layout = self._layout(backend, "order_release")
+        layout = self._layout(backend, OUTBOUND[message.flow])
         name = self._file_name(message, layout)
         folder = backend._get_endpoint().get("sftp_outbound_folder") or "inbound"
-        data = flatfile.render_order(document, layout._spec()).encode()
+        data = flatfile.render(document, layout._spec()).encode()
         with backend._sftp_transport() as sftp, self._exchange(message, sftp):
             if not (resend and sftp.exists(posixpath.join(folder, name))):
                 sftp.upload_atomic(folder, name, data)

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.lib.errors import LogisticsError
 from odoo.exceptions import UserError
 
+from .logistics_file_layout import DEFAULT_LAYOUTS
+
 
 class LogisticsBackend(models.Model):
     _inherit = "logistics.backend"
@@ -162,5 +164,6 @@ class LogisticsBackend(models.Model):
         with canonical column names), which its administrator adapts."""
         layouts = self.env["logistics.file.layout"].sudo()
         for backend in self.filtered(lambda b: b.adapter == "flatfile_sftp"):
-            if not backend.sudo().file_layout_ids:
-                layouts.create(layouts._default_values(backend))
+            missing = set(DEFAULT_LAYOUTS) - set(backend.sudo().file_layout_ids.mapped("document"))
+            if missing:
+                layouts.create(layouts._default_values(backend, missing))

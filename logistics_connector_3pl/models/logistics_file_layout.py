@@ -9,15 +9,25 @@ from ..lib import flatfile
 
 DOCUMENTS = [
     ("order_release", "Orders (sent)"),
+    ("receipt_notice", "Receipt notices (sent)"),
+    ("return_notice", "Return authorizations (sent)"),
     ("shipment", "Shipment confirmations"),
     ("inventory_snapshot", "Inventory snapshots"),
     ("receipt", "Receipts"),
     ("return", "Returns"),
 ]
 KEYS = sorted({key for keys in flatfile.FIELDS.values() for key in keys})
+# Outbound kinds, by the flow that sends them.
+OUTBOUND = {
+    "order_release": "order_release",
+    "receipt": "receipt_notice",
+    "return": "return_notice",
+}
 # The DropStream-like exchange most legacy 3PLs know: one file kind per prefix.
 DEFAULT_LAYOUTS = {
     "order_release": "ord_{reference}_{timestamp}.csv",
+    "receipt_notice": "asn_{reference}_{timestamp}.csv",
+    "return_notice": "ra_{reference}_{timestamp}.csv",
     "shipment": "shp_*.csv",
     "inventory_snapshot": "inv_*.csv",
     "receipt": "rcv_*.csv",
@@ -77,7 +87,7 @@ class LogisticsFileLayout(models.Model):
                 layout.preview = False
                 continue
             try:
-                if layout.document == "order_release":
+                if layout.document in OUTBOUND.values():
                     rows = flatfile.read_rows(layout.sample, layout._spec())
                     layout.preview = json.dumps(rows, indent=2)
                 else:
@@ -115,10 +125,10 @@ class LogisticsFileLayout(models.Model):
         }
 
     def _matches(self, name):
-        return self.document != "order_release" and fnmatch.fnmatch(name, self.file_pattern)
+        return self.document not in OUTBOUND.values() and fnmatch.fnmatch(name, self.file_pattern)
 
     @api.model
-    def _default_values(self, backend):
+    def _default_values(self, backend, documents=None):
         return [
             {
                 "backend_id": backend.id,
@@ -130,6 +140,7 @@ class LogisticsFileLayout(models.Model):
                 ],
             }
             for document, pattern in DEFAULT_LAYOUTS.items()
+            if documents is None or document in documents
         ]
 
 

@@ -73,7 +73,7 @@ class TestFlatFile(ThreePLCase):
 
     def test_order_file_out_and_shipment_file_in_applied_once(self):
         layouts = self.backend.file_layout_ids
-        self.assertEqual(len(layouts), 5, "a flat-file partner starts with the common layouts")
+        self.assertEqual(len(layouts), 7, "a flat-file partner starts with the common layouts")
         picking = self.delivery([(self.widget, 3), (self.gadget, 1)])
         self.run_jobs()
         [release] = self.messages(picking)
@@ -167,3 +167,40 @@ class TestFlatFile(ThreePLCase):
         writer.join()
         self.assertEqual(self.poll()["received"], 1)
         self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+
+    def test_receipt_notice_out_and_receipt_with_damage_in(self):
+        supplier = self.env["res.partner"].create({"name": "Vendor"})
+        suppliers = self.env.ref("stock.stock_location_suppliers")
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "partner_id": supplier.id,
+                "location_id": suppliers.id,
+                "location_dest_id": self.stock.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": "Widget",
+                            "product_id": self.widget.id,
+                            "product_uom_qty": 6,
+                            "product_uom": self.widget.uom_id.id,
+                            "location_id": suppliers.id,
+                            "location_dest_id": self.stock.id,
+                        }
+                    )
+                ],
+            }
+        )
+        receipt.action_confirm()
+        # The automated action runs when the new state is computed: at the latest when the
+        # transaction commits (here: flushes).
+        self.env.flush_all()
+        self.run_jobs()
+        [notice] = self.messages(receipt)
+        self.assertEqual((notice.flow, notice.state), ("receipt", "done"), notice.error_message)
+        self.assertEqual(self.partner.take_orders("asn_"), [notice.external_id])
+        self.partner.receive(receipt.name, {"WIDGET-1": (5, 1, "")})
+        self.poll()
+        self.assertEqual(receipt.state, "done", self.inbound().mapped("error_message"))
+        self.assertEqual(receipt.move_ids.quantity, 5)
+        self.assertTrue(self.exceptions(receipt, "damaged_goods"))

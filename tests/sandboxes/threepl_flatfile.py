@@ -1,7 +1,8 @@
 """A legacy flat-file 3PL working the folders of a real OpenSSH SFTP server on loopback
-(tests/sandboxes/sftp_server.py): it takes the order files Odoo uploads and writes shipment,
-inventory, receipt and return files back, in the common CSV layout (the one the 3PL addon's
-flat-file partners start with: ord_/shp_/inv_/rcv_/rma_ files with canonical column names).
+(tests/sandboxes/sftp_server.py): it takes the order, receipt-notice and return-authorization
+files Odoo uploads and writes shipment, inventory, receipt and return files back, in the common
+CSV layout (the one the 3PL addon's flat-file partners start with: ord_/asn_/ra_ files in,
+shp_/inv_/rcv_/rma_ files out, canonical column names).
 
 It works on the server's directory as the 3PL's own system would; Odoo only ever sees it
 through SFTP. Folders (relative to the SFTP root): ``inbound`` (orders from Odoo), ``outbound``
@@ -19,6 +20,10 @@ SHIPMENT_COLUMNS = ["order_reference", "reference", "shipped_at", "status", "car
                     "service", "tracking_number", "line_ref", "sku", "quantity_shipped", "uom",
                     "lot", "serial"]  # fmt: skip
 INVENTORY_COLUMNS = ["warehouse_code", "taken_at", "sku", "lot", "uom", "on_hand", "available"]
+RECEIPT_COLUMNS = ["reference", "receipt_reference", "received_at", "line_ref", "sku", "uom",
+                   "lot", "quantity_received", "quantity_damaged"]  # fmt: skip
+RETURN_COLUMNS = ["reference", "original_order_reference", "status", "updated_at", "line_ref",
+                  "sku", "uom", "lot", "quantity", "disposition"]  # fmt: skip
 
 
 def _now():
@@ -45,10 +50,11 @@ class FlatFilePartner:
         self.orders = {}
         self._sequence = 0
 
-    def take_orders(self):
-        """Read every complete order file (never a temporary upload) and file it away."""
+    def take_orders(self, prefix="ord_"):
+        """Read every complete file (never a temporary upload) of orders (``ord_``), receipt
+        notices (``asn_``) or return authorizations (``ra_``) and file it away."""
         taken = []
-        for path in sorted(self.inbound.glob("ord_*.csv")):
+        for path in sorted(self.inbound.glob(f"{prefix}*.csv")):
             with path.open(newline="") as handle:
                 rows = list(csv.DictReader(handle))
             for row in rows:
@@ -57,6 +63,49 @@ class FlatFilePartner:
             path.rename(self.processed / path.name)
             taken.append(path.name)
         return taken
+
+    def receive(self, reference, counts=None):
+        """A receipt file for an announced receipt: ``counts`` {sku: (good, damaged, lot)},
+        default everything announced in good condition."""
+        self._sequence += 1
+        rows = []
+        for line in self.orders[reference]["lines"]:
+            good, damaged, lot = (counts or {}).get(
+                line["sku"], (line["quantity_expected"], 0, line.get("lot") or "")
+            )
+            rows.append(
+                {
+                    "reference": reference,
+                    "receipt_reference": f"RCV{self._sequence:05d}",
+                    "received_at": _now(),
+                    "line_ref": line["line_ref"],
+                    "sku": line["sku"],
+                    "lot": lot,
+                    "quantity_received": good,
+                    "quantity_damaged": damaged,
+                }
+            )
+        return self._write("rcv", _csv(RECEIPT_COLUMNS, rows))
+
+    def complete_return(self, reference, dispositions):
+        """A processed-return file: ``dispositions`` {sku: [(disposition, units), ...]}."""
+        line_refs = {line["sku"]: line["line_ref"] for line in self.orders[reference]["lines"]}
+        original = self.orders[reference]["lines"][0].get("original_order_reference")
+        rows = [
+            {
+                "reference": reference,
+                "original_order_reference": original,
+                "status": "completed",
+                "updated_at": _now(),
+                "line_ref": line_refs.get(sku, ""),
+                "sku": sku,
+                "quantity": units,
+                "disposition": disposition,
+            }
+            for sku, entries in dispositions.items()
+            for disposition, units in entries
+        ]
+        return self._write("rma", _csv(RETURN_COLUMNS, rows))
 
     def _write(self, prefix, text, slowly=False):
         self._sequence += 1
