@@ -86,6 +86,27 @@ class TestRouting(ThreePLCase):
         self.assertEqual(self.env["logistics.routing.rule"]._route(picking), self.west)
         self.customer.category_id = False
 
+    def test_a_sales_team_and_warehouse_rule_routes_a_sale(self):
+        team = self.env["crm.team"].create({"name": "Wholesale"})
+        self.rule(team_ids=[Command.set(team.ids)], warehouse_ids=[Command.set(self.warehouse.ids)])
+        self.put_in_stock(self.widget, 2)
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.customer.id,
+                "team_id": team.id,
+                "warehouse_id": self.warehouse.id,
+                "order_line": [
+                    Command.create({"product_id": self.widget.id, "product_uom_qty": 2})
+                ],
+            }
+        )
+        order.action_confirm()
+        picking = order.picking_ids
+        self.assertEqual(picking.state, "assigned")
+        self.assertEqual(picking.logistics_backend_id, self.west)
+        order.team_id = self.env["crm.team"].create({"name": "Retail"})
+        self.assertEqual(self.env["logistics.routing.rule"]._route(picking), self.backend)
+
 
 class TestReleaseValidation(ThreePLCase):
     def test_incomplete_delivery_is_not_sent_and_says_what_to_fix(self):
