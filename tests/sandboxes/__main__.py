@@ -5,6 +5,9 @@
   fixed demo secret DEMO_WEBHOOK_SECRET below (the demo backend must use the same one).
   Faults can be injected over HTTP, e.g.
   curl -X POST localhost:8701/_control/faults -d '{"kind": "status", "status": 503, "count": 2}'
+- 3PL partner: a ShipBob-like warehouse on 127.0.0.1:8702 (env LC_SANDBOX_3PL_PORT) that
+  acknowledges, picks, packs and ships each new order by itself, with signed webhooks to Odoo
+  (demo constants in tests/sandboxes/threepl_partner.py).
 - Carrier partners: an EasyPost-like REST carrier on 127.0.0.1:8703 (env
   LC_SANDBOX_CARRIER_PORT; its webhooks go to Odoo on LC_HTTP_PORT, 8069) and a SOAP carrier on
   127.0.0.1:8704 (env LC_SANDBOX_SOAP_PORT), with the demo credentials of
@@ -32,6 +35,8 @@ from pathlib import Path
 from .carrier_partner import start_demo as start_carrier_demo
 from .carrier_soap import start_soap_demo
 from .http_partner import GenericPartnerSandbox
+from .threepl_partner import DEMO_PORT as THREEPL_DEMO_PORT
+from .threepl_partner import start_demo as start_threepl_demo
 
 DEMO_BEARER_TOKEN = "demo-partner-token"
 # base64 of b"logistics-connector-demo-secret!" (32 bytes), in Standard Webhooks form.
@@ -148,6 +153,15 @@ def main():
         edi = _start_edi_partner(sftp)
         if edi is not None:
             started.append(edi)
+        threepl = start_threepl_demo(
+            port=_port("LC_SANDBOX_3PL_PORT", THREEPL_DEMO_PORT),
+            odoo_url=f"http://127.0.0.1:{_port('LC_HTTP_PORT', 8069)}",
+        )
+        started.append(threepl)
+        print(
+            f"3PL partner sandbox (ShipBob-like): {threepl.api_url}, ships new orders by itself",
+            flush=True,
+        )
         carrier = start_carrier_demo(
             port=_port("LC_SANDBOX_CARRIER_PORT", 8703),
             odoo_url=f"http://127.0.0.1:{_port('LC_HTTP_PORT', 8069)}",
