@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from standardwebhooks.webhooks import Webhook
 
-from .loopback import HOST, LoopbackServer
+from .loopback import LoopbackSandbox, LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ class _Handler(BaseHTTPRequestHandler):
         _logger.warning("partner sandbox :%s %s", self.server.server_address[1], format % args)
 
 
-class GenericPartnerSandbox:
+class GenericPartnerSandbox(LoopbackSandbox):
     """A stateful REST partner on 127.0.0.1, for tests and the demo.
 
     auth: None (open), {"kind": "bearer", "token"}, {"kind": "basic", "username", "password"},
@@ -356,26 +356,6 @@ class GenericPartnerSandbox:
         # Handlers sleeping on injected latency give up instead of answering.
         self._wakeup.set()
         server.stop()
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._port
-
-    @property
-    def base_url(self):
-        if not self._port:
-            raise RuntimeError("start() the sandbox first: its port is chosen when it binds")
-        return f"http://{HOST}:{self._port}"
-
-    @property
-    def running(self):
-        return self._server is not None
 
     # -- state seen by tests -----------------------------------------------------------------
 

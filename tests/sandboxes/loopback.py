@@ -86,3 +86,32 @@ class LoopbackServer(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+class LoopbackSandbox:
+    """What every fake partner gives its tests: ``with Sandbox() as sandbox: ...``, its port
+    once bound and its base URL. A subclass binds ``self._server`` (a LoopbackServer) and
+    ``self._port`` in ``start()`` and defines ``stop()``."""
+
+    _server = None
+    _port = 0
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    @property
+    def port(self):
+        return self._port
+
+    @property
+    def base_url(self):
+        if not self._port:
+            raise RuntimeError("start() the sandbox first: its port is chosen when it binds")
+        return f"http://{HOST}:{self._port}"
+
+    @property
+    def running(self):
+        return self._server is not None

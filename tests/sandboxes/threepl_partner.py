@@ -47,7 +47,7 @@ import requests
 from standardwebhooks.webhooks import Webhook
 
 from .http_partner import _Handler, _Reply
-from .loopback import HOST, LoopbackServer
+from .loopback import LoopbackSandbox, LoopbackServer
 
 _logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class SandboxError(ValueError):
     """A simulation request that cannot be done (unknown order, nothing left to ship...)."""
 
 
-class ThreePLSandbox:
+class ThreePLSandbox(LoopbackSandbox):
     """A stateful ShipBob-like 3PL on 127.0.0.1.
 
     :param token: the Personal Access Token clients must send as a bearer token
@@ -177,26 +177,6 @@ class ThreePLSandbox:
             self._sender.join(timeout=5)
             self._outbox = self._sender = None
         server.stop()
-
-    @property
-    def running(self):
-        return self._server is not None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
-
-    @property
-    def port(self):
-        return self._port
-
-    @property
-    def base_url(self):
-        if not self._port:
-            raise RuntimeError("start() the sandbox first: its port is chosen when it binds")
-        return f"http://{HOST}:{self._port}"
 
     @property
     def api_url(self):
