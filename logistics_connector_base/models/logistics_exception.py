@@ -6,6 +6,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
+from odoo.tools.sql import create_index
 
 from ..const import (
     DEFAULT_SLA_HOURS,
@@ -211,6 +212,15 @@ class LogisticsException(models.Model):
     # Database
     # ------------------------------------------------------------------------------------------
     def init(self):
+        # The overview counts each partner's open exceptions and finds the oldest, from the
+        # few open ones alone, however many were closed over the years.
+        create_index(
+            self.env.cr,
+            "logistics_exception_open_backend_idx",
+            self._table,
+            ["backend_id", "create_date"],
+            where="state IN ('new', 'in_progress')",
+        )
         # One open exception per company and key: the database decides between two
         # transactions reporting the same problem at once.
         self.env.cr.execute(

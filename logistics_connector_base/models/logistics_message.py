@@ -218,6 +218,9 @@ class LogisticsMessage(models.Model):
         row = self.env.cr.fetchone()
         if row and " gin " not in row[0].lower() and self.env.registry.has_trigram:
             self.env.cr.execute("DROP INDEX logistics_message__reference_index")
+        # The trigram index serves the search box's "contains"; an exact reference (a link, a
+        # partner's event, "=" in a filter) is one btree probe instead of a trigram scan.
+        create_index(self.env.cr, "logistics_message_reference_eq_idx", self._table, ["reference"])
         # A business document's smart buttons look its messages up by (model, id).
         create_index(
             self.env.cr,

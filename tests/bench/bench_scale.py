@@ -44,7 +44,6 @@ CRON_REPEAT = 2
 # Keep the loaded database to look into a plan by hand (then drop it yourself).
 KEEP_DB = os.environ.get("LC_BENCH_SCALE_KEEP") == "1"
 SCREEN_TARGET = 3.0
-MESSAGES_PER_DOCUMENT = 5
 # A delivery order among the first 10,000 messages: the same answer at both sizes.
 PROBE_DOCUMENT = 1234
 # Partners and their share of the traffic (percent).
@@ -62,16 +61,17 @@ EXCEPTION_TYPES = [
     ("other", "low"),
 ]
 
-# Messages i = 0..N-1; document d = i / 5 + 1 (its five messages: k = i % 5); h, a: stable
-# pseudo-random draws per message (per ten-thousand, per thousand).
+# Messages i = 0..N-1; document d = i / 5 + doc_first, the sample delivery order's id (its
+# five messages: k = i % 5); h, a: stable pseudo-random draws per message (per ten-thousand,
+# per thousand).
 LOAD_MESSAGES = """
 WITH src AS (
     SELECT i,
-           i / 5 + 1 AS d,
+           i / 5 + %(doc_first)s AS d,
            i %% 5 AS k,
            abs(hashtext('s' || i)::bigint) %% 10000 AS h,
            abs(hashtext('a' || i)::bigint) %% 1000 AS a,
-           (%(backends)s::int[])[1 + abs(hashtext('b' || (i / 5 + 1))::bigint) %% 100]
+           (%(backends)s::int[])[1 + abs(hashtext('b' || (i / 5 + %(doc_first)s))::bigint) %% 100]
                AS backend_id,
            %(now)s::timestamp - make_interval(secs => (%(total)s - i) * 31536000.0 / %(total)s)
                AS old_date
@@ -192,10 +192,10 @@ SELECT m.job_uuid, 'LCM' || lpad(m.id::text, 7, '0') || ': ' || m.flow || ' ' ||
    AND abs(hashtext('s' || (m.id - %(id_offset)s - 1))::bigint) %% 10000 BETWEEN 9650 AND 9879
 """
 
-# Exception j concerns message i = 10 j (a release) and its delivery order d = 2 j + 1.
+# Exception j concerns message i = 10 j (a release) and its delivery order d = 2 j + doc_first.
 LOAD_EXCEPTIONS = """
 WITH src AS (
-    SELECT j, j * 10 AS i, 2 * j + 1 AS d,
+    SELECT j, j * 10 AS i, 2 * j + %(doc_first)s AS d,
            abs(hashtext('e' || j)::bigint) %% 1000 AS h,
            abs(hashtext('t' || j)::bigint) %% 10 AS t,
            (%(backends)s::int[])[1 + abs(hashtext('b' || (2 * j + 1))::bigint) %% 100]
@@ -253,6 +253,7 @@ def sql_params(ctx, lo, hi, total):
         "backends": ctx["backend_by_percent"],
         "company": ctx["company"],
         "id_offset": ctx["id_offset"],
+        "doc_first": ctx["picking"],
         "team": ctx["team"],
         "types": [t for t, _s in EXCEPTION_TYPES],
         "severities": [s for _t, s in EXCEPTION_TYPES],
@@ -319,8 +320,8 @@ def prepare(registry):
                 "location_dest_id": env.ref("stock.stock_location_customers").id,
             }
         )
-        if picking.id * MESSAGES_PER_DOCUMENT > SMALL_MESSAGES:
-            raise SystemExit(f"Delivery order id {picking.id} too high for the 10k data set")
+        # The loaded documents count from this delivery order's id: it has its messages and
+        # exceptions at every size, whatever other scenarios left in the database.
         cr.execute(
             "UPDATE stock_picking SET logistics_correlation_id = md5('story' || id) WHERE id = %s",
             (picking.id,),
@@ -402,7 +403,8 @@ def screens(env, ctx):
     kanban_id = env.ref("logistics_connector_base.logistics_backend_view_kanban").id
     kanban_spec = view_spec(env, "logistics.backend", "kanban", kanban_id)
     list_spec = view_spec(env, "logistics.message", "list")
-    reference = f"WH/OUT/{PROBE_DOCUMENT:07d}"
+    # The probe document counts from the first loaded one (the sample delivery order).
+    reference = f"WH/OUT/{ctx['picking'] + PROBE_DOCUMENT - 1:07d}"
 
     def overview(env):
         return env["logistics.backend"].web_search_read([], kanban_spec, limit=40)
