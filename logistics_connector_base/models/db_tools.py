@@ -5,8 +5,6 @@ from odoo.tools import mute_logger
 
 _logger = logging.getLogger(__name__)
 
-# Longest wait of a side transaction for a row lock: it can never hang on a lock its caller holds.
-SIDE_LOCK_TIMEOUT = "5s"
 AFTER_COMMIT_KEY = "logistics_after_commit"
 
 
@@ -32,13 +30,10 @@ def _side_cursor(registry):
 
 def _side_settings(cr, registry):
     if registry.in_test_mode():
-        cr.execute(f"SET LOCAL lock_timeout = '{SIDE_LOCK_TIMEOUT}'")
+        cr.execute("SET LOCAL lock_timeout = '5s'")
     else:
         # One round trip for both settings: side transactions are on the hot path.
-        cr.execute(
-            "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; "
-            f"SET LOCAL lock_timeout = '{SIDE_LOCK_TIMEOUT}'"
-        )
+        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '5s'")
 
 
 def after_commit(env, key, work):

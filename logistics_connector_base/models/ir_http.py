@@ -8,8 +8,9 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
-        super()._pre_dispatch(rule, args)
+        result = super()._pre_dispatch(rule, args)
         if rule.endpoint.routing.get("logistics_webhook"):
             # Before Odoo parses a form body into parameters (which would consume it): keep
             # the raw bytes the signature covers, read within the partner's own size limit.
             read_raw_body(args.get("token"))
+        return result

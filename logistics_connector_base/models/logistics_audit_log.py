@@ -203,7 +203,6 @@ class LogisticsAuditLog(models.Model):
         "server's audit key when one is configured.",
     )
     hash_key_id = fields.Char(
-        string="Hash Key",
         readonly=True,
         help="Which audit key of the server configuration sealed this entry (its public id, "
         "not the key).",

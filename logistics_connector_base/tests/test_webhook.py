@@ -326,7 +326,10 @@ class TestWebhookIntake(LogisticsHttpCase):
         self.env.flush_all()
         big = json.dumps({"type": "t", "data": {"pad": "x" * 4000}}).encode()
         response = requests.post(
-            self.url, data=iter([big[:2000], big[2000:]]), headers=self.signed_headers(big)
+            self.url,
+            data=iter([big[:2000], big[2000:]]),
+            headers=self.signed_headers(big),
+            timeout=30,
         )
         self.assertEqual(response.status_code, 413)
         self.assertIn("chunked body exceeds the limit of 1024 bytes", response.json()["detail"])
