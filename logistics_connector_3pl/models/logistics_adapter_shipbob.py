@@ -118,6 +118,28 @@ class LogisticsAdapterShipbob(models.AbstractModel):
         return error
 
     @api.model
+    def _post_unique(self, message, transport, lookup, payload, what):
+        """Create a document ShipBob keeps unique by a reference; ``lookup`` is (resource,
+        query parameter, reference). A 422 "duplicate reference" means an earlier attempt
+        landed (its answer was lost): bind what it made instead of refusing."""
+        resource, query, reference = lookup
+        response = self._call(
+            message,
+            transport,
+            "POST",
+            resource,
+            json=payload,
+            headers=self._channel_headers(message, transport),
+        )
+        if response.status == 422:
+            if "duplicate reference" in response.text.lower():
+                found = self._find(message, transport, resource, query, reference)
+                if found:
+                    return found
+            raise self._refused(message, response, what)
+        return response.json()
+
+    @api.model
     def _create_order(self, message, transport, document, resend):
         reference = document["reference"]
         if resend:
@@ -137,22 +159,13 @@ class LogisticsAdapterShipbob(models.AbstractModel):
                 )
             )
         payload = shipbob.order_payload(document, service)
-        response = self._call(
+        return self._post_unique(
             message,
             transport,
-            "POST",
-            "order",
-            json=payload,
-            headers=self._channel_headers(message, transport),
+            ("order", "ReferenceIds", reference),
+            payload,
+            self.env._("order %(ref)s", ref=reference),
         )
-        if response.status == 422:
-            if "duplicate reference" in response.text.lower():
-                # An earlier attempt landed (its answer was lost): bind the order it made.
-                found = self._find(message, transport, "order", "ReferenceIds", reference)
-                if found:
-                    return found
-            raise self._refused(message, response, self.env._("order %(ref)s", ref=reference))
-        return response.json()
 
     @api.model
     def _existing_order(self, message, transport, reference):
@@ -264,19 +277,13 @@ class LogisticsAdapterShipbob(models.AbstractModel):
             "expected_arrival_date": document.get("expected_date"),
             "purchase_order_number": reference,
         }
-        response = self._call(
+        return self._post_unique(
             message,
             transport,
-            "POST",
-            "receiving",
-            json=payload,
-            headers=self._channel_headers(message, transport),
+            ("receiving", "PurchaseOrderNumbers", reference),
+            payload,
+            self.env._("receiving order %(ref)s", ref=reference),
         )
-        if response.status == 422:
-            raise self._refused(
-                message, response, self.env._("receiving order %(ref)s", ref=reference)
-            )
-        return response.json()
 
     @api.model
     def _create_return(self, message, transport, document, resend):
@@ -303,21 +310,13 @@ class LogisticsAdapterShipbob(models.AbstractModel):
         order = original and self._existing_order(message, transport, original)
         if order and order.get("shipments"):
             payload["original_shipment_id"] = order["shipments"][0]["id"]
-        response = self._call(
+        return self._post_unique(
             message,
             transport,
-            "POST",
-            "return",
-            json=payload,
-            headers=self._channel_headers(message, transport),
+            ("return", "ReferenceIds", reference),
+            payload,
+            self.env._("return %(ref)s", ref=reference),
         )
-        if response.status == 422:
-            if "duplicate reference" in response.text.lower():
-                found = self._find(message, transport, "return", "ReferenceIds", reference)
-                if found:
-                    return found
-            raise self._refused(message, response, self.env._("return %(ref)s", ref=reference))
-        return response.json()
 
     # ---- inventory (polled) ------------------------------------------------------------------
     @api.model
