@@ -4,9 +4,11 @@ receiving its signed webhooks and queue_job's real jobs run in the test."""
 import base64
 
 from odoo import Command
-from odoo.addons.logistics_connector_base.tests.common import PipelineCaseMixin
+from odoo.addons.logistics_connector_base.tests.common import (
+    PartnerPostsMixin,
+    PipelineCaseMixin,
+)
 from odoo.tests import HttpCase, tagged
-from odoo.tools import config
 from tests.sandboxes.threepl_partner import ThreePLSandbox
 
 TOKEN = "shipbob-test-pat-5d1e"
@@ -14,15 +16,12 @@ SECRET = "whsec_" + base64.b64encode(b"3pl-e2e-tests-signing-secret-001").decode
 
 
 @tagged("post_install", "-at_install")
-class ThreePLCase(PipelineCaseMixin, HttpCase):
+class ThreePLCase(PartnerPostsMixin, PipelineCaseMixin, HttpCase):
     """One sandbox and one ShipBob partner per class, operating the main warehouse."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        previous = config["dbfilter"]
-        config["dbfilter"] = f"^{cls.env.cr.dbname}$"
-        cls.addClassCleanup(config.__setitem__, "dbfilter", previous)
         cls.warehouse = cls.env["stock.warehouse"].search(
             [("company_id", "=", cls.env.company.id)], limit=1
         )

@@ -221,8 +221,9 @@ class LogisticsCase(PipelineCaseMixin, TransactionCase):
         self.backend.invalidate_recordset()
 
 
-class LogisticsHttpCase(LogisticsCase, HttpCase):
-    """Partners post without a session: point Odoo's database selection at the test one."""
+class PartnerPostsMixin:
+    """For HttpCase classes whose partners post to Odoo (webhooks): they post without a
+    session, so Odoo's database selection points at the test database for the class."""
 
     @classmethod
     def setUpClass(cls):
@@ -230,6 +231,10 @@ class LogisticsHttpCase(LogisticsCase, HttpCase):
         previous = config["dbfilter"]
         config["dbfilter"] = f"^{cls.env.cr.dbname}$"
         cls.addClassCleanup(config.__setitem__, "dbfilter", previous)
+
+
+class LogisticsHttpCase(PartnerPostsMixin, LogisticsCase, HttpCase):
+    """A LogisticsCase whose sandbox posts its signed webhooks to the test server."""
 
 
 class CommittedWorkMixin:

@@ -1,7 +1,10 @@
 """Shared fixtures of the carrier tests: the EasyPost-like sandbox on loopback, a carrier
 account, a shipping method, and deliveries with stock to validate."""
 
-from odoo.addons.logistics_connector_base.tests.common import PipelineCaseMixin
+from odoo.addons.logistics_connector_base.tests.common import (
+    PartnerPostsMixin,
+    PipelineCaseMixin,
+)
 from odoo.tests import HttpCase, TransactionCase
 from odoo.tools import config
 from tests.sandboxes.carrier_partner import CarrierSandbox
@@ -188,14 +191,7 @@ class CarrierCase(PipelineCaseMixin, TransactionCase):
         )  # fmt: skip
 
 
-class CarrierHttpCase(CarrierCase, HttpCase):
+class CarrierHttpCase(PartnerPostsMixin, CarrierCase, HttpCase):
     """The sandbox posts its signed events to this test's Odoo server."""
 
     sandbox_webhooks = True
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        previous = config["dbfilter"]
-        config["dbfilter"] = f"^{cls.env.cr.dbname}$"
-        cls.addClassCleanup(config.__setitem__, "dbfilter", previous)
