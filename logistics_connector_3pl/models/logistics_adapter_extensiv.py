@@ -22,10 +22,12 @@ HAL = "application/hal+json"
 
 
 class LogisticsAdapterExtensiv(models.AbstractModel):
-    """A 3PL on Extensiv 3PL Warehouse Manager: orders are created over REST (client-
-    credentials token that expires, HAL answers) and what the warehouse did is polled (no
-    webhooks): orders changed since a watermark (``readOnly.lastModifiedDate``), paged with
-    pgnum/pgsiz. The watermark moves only with what was stored, in the same transaction, and
+    """A 3PL on Extensiv 3PL Warehouse Manager: orders, and receivers for advance shipping
+    notices and customer returns, are created over REST (client-credentials token that
+    expires, HAL answers) and what the warehouse did is polled (no webhooks): orders and
+    receivers changed since their watermarks (``readOnly.lastModifiedDate``), paged with
+    pgnum/pgsiz; inventory is read from the facilities' stock details. A watermark moves
+    only with what was stored, in the same transaction, and
     each poll reads a little before it: nothing is missed (late commits, ties on the same
     timestamp) and nothing is applied twice (a change is stored under its order id, date and
     content)."""
@@ -101,12 +103,13 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
     # ---- outbound ----------------------------------------------------------------------------
     @api.model
     def _sends_flow(self, flow):
-        """The transfers this adapter sends when they become ready."""
-        return flow in ("order_release",)
+        """The transfers this adapter sends when they become ready: orders, advance shipping
+        notices and customer returns (both booked as receivers in Warehouse Manager)."""
+        return flow in ("order_release", "receipt", "return")
 
     @api.model
     def _send(self, message, resend=False):
-        if message.flow != "order_release":
+        if message.flow not in ("order_release", "receipt", "return"):
             raise ConfigurationError(
                 self.env._("The Extensiv adapter cannot send %(flow)s.", flow=message.flow)
             )
@@ -116,37 +119,42 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
         transport = backend._rest_transport()
         action = document.get("action") or "create"
         with self._exchange(message, transport):
-            found = None
-            if resend or action != "create":
-                found = self._find(backend, transport, reference)
-            if action == "cancel":
-                result = self._cancel(message, backend, transport, found, reference)
-            elif action == "update":
-                raise BusinessError(
-                    self.env._(
-                        "Extensiv orders are not changed by the connector: ask the warehouse to "
-                        "change %(reference)s, or cancel the transfer and send a new one.",
-                        reference=reference,
-                    )
-                )
+            if message.flow != "order_release":
+                result = self._create_receiver(message, backend, transport, document, resend)
             else:
-                result = found or self._create(message, backend, transport, document)
-        order_id = (result.get("readOnly") or {}).get("orderId")
-        if order_id:
-            message.write({"external_id": str(order_id)})
-        return {"id": order_id, "reference": reference}
+                found = None
+                if resend or action != "create":
+                    found = self._find(backend, transport, reference)
+                if action == "cancel":
+                    result = self._cancel(message, backend, transport, found, reference)
+                elif action == "update":
+                    raise BusinessError(
+                        self.env._(
+                            "Extensiv orders are not changed by the connector: ask the warehouse "
+                            "to change %(reference)s, or cancel the transfer and send a new one.",
+                            reference=reference,
+                        )
+                    )
+                else:
+                    result = found or self._create(message, backend, transport, document)
+        read_only = result.get("readOnly") or {}
+        partner_id = read_only.get("orderId") or read_only.get("receiverId")
+        if partner_id:
+            message.write({"external_id": str(partner_id)})
+        return {"id": partner_id, "reference": reference}
 
     @api.model
-    def _find(self, backend, transport, reference):
+    def _find(self, backend, transport, reference, path="orders"):
+        """The order (or receiver, ``path`` inventory/receivers) with this reference, or None."""
         page = self._request(
-            backend, transport, "GET", "orders", params={"rql": f'referenceNum=="{reference}"'}
+            backend, transport, "GET", path, params={"rql": f'referenceNum=="{reference}"'}
         ).json()
-        orders, _total = extensiv.orders_of(page)
-        return orders[0] if orders else None
+        found, _total = extensiv.embedded_of(page, extensiv.ORDER_REL, extensiv.RECEIVER_REL)
+        return found[0] if found else None
 
     @api.model
-    def _create(self, message, backend, transport, document):
-        facility = str(document["warehouse_code"])  # mapped by the builder
+    def _facility(self, backend, document):
+        facility = str(document.get("warehouse_code") or "")  # mapped by the builder
         if not facility.isdigit() or not backend.extensiv_customer_id:
             raise ConfigurationError(
                 self.env._(
@@ -155,28 +163,61 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
                     partner=backend.name,
                 )
             )
-        service = (document.get("carrier") or {}).get("service") or backend.default_service_level
-        payload = extensiv.order_payload(
-            document, backend.extensiv_customer_id, int(facility), service
-        )
+        return int(facility)
+
+    @api.model
+    def _post_unique(self, backend, transport, path, payload, what):
+        """Create an order or receiver, unique by its referenceNum: a 400 saying so means an
+        earlier attempt landed (its answer was lost), and that one is bound."""
         response = self._request(
-            backend, transport, "POST", "orders", json=payload, accept_statuses=(400,)
+            backend, transport, "POST", path, json=payload, accept_statuses=(400,)
         )
         if response.status == 400:
             if "unique" in response.text.lower():
-                # An earlier attempt landed (its answer was lost): bind that order.
-                found = self._find(backend, transport, document["reference"])
+                found = self._find(backend, transport, payload["referenceNum"], path)
                 if found:
                     return found
             raise BusinessError(
                 self.env._(
-                    "Extensiv refused order %(reference)s: %(answer)s",
-                    reference=document["reference"],
+                    "Extensiv refused %(what)s: %(answer)s",
+                    what=what,
                     answer=response.text[:300],
                 ),
                 status=400,
             )
         return response.json()
+
+    @api.model
+    def _create(self, message, backend, transport, document):
+        facility = self._facility(backend, document)
+        service = (document.get("carrier") or {}).get("service") or backend.default_service_level
+        payload = extensiv.order_payload(document, backend.extensiv_customer_id, facility, service)
+        return self._post_unique(
+            backend,
+            transport,
+            "orders",
+            payload,
+            self.env._("order %(reference)s", reference=document["reference"]),
+        )
+
+    @api.model
+    def _create_receiver(self, message, backend, transport, document, resend):
+        """An advance shipping notice or a customer return, as a receiver the warehouse will
+        receive against."""
+        path = "inventory/receivers"
+        if resend:
+            found = self._find(backend, transport, document["reference"], path)
+            if found:
+                return found
+        payload = extensiv.receiver_payload(
+            document, backend.extensiv_customer_id, self._facility(backend, document), message.flow
+        )
+        what = (
+            self.env._("return %(reference)s", reference=document["reference"])
+            if message.flow == "return"
+            else self.env._("receipt notice %(reference)s", reference=document["reference"])
+        )
+        return self._post_unique(backend, transport, path, payload, what)
 
     @api.model
     def _cancel(self, message, backend, transport, order, reference):
@@ -200,19 +241,52 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
     # ---- polling -----------------------------------------------------------------------------
     @api.model
     def _poll(self, backend):
-        """Read the orders changed since the watermark (every page) and store each shipped or
-        cancelled one as an inbound message; the watermark moves in the same transaction.
-        Returns the messages created."""
+        """Read the orders and the receivers changed since their watermarks (every page) and
+        store each shipped or cancelled order, and each closed receiver (receipt or return),
+        as an inbound message; the watermarks move in the same transaction. Returns the
+        messages created."""
         transport = backend._rest_transport()
-        since = self._poll_since(backend)
+        messages = self.env["logistics.message"]
+        for path, field_name, read in (
+            ("orders", "poll_watermark", extensiv.orders_of),
+            ("inventory/receivers", "poll_receiver_watermark", extensiv.receivers_of),
+        ):
+            resources = self._changed_since(backend, transport, path, backend[field_name], read)
+            newest = backend[field_name]
+            for resource in resources:
+                modified = resource["readOnly"]["lastModifiedDate"]
+                newest = max(newest or modified, modified)
+                flow = self._poll_flow(backend, path, resource)
+                if not flow:
+                    continue
+                raw = json.dumps(resource, sort_keys=True).encode()
+                digest = hashlib.sha256(raw).hexdigest()[:16]
+                read_only = resource["readOnly"]
+                kind, key = (
+                    ("order", read_only["orderId"])
+                    if path == "orders"
+                    else ("receiver", read_only["receiverId"])
+                )
+                message, created = messages._create_inbound(
+                    backend, flow, raw, event_id=f"{kind}:{key}@{modified}:{digest}"
+                )
+                if created:
+                    messages |= message
+            if newest and newest != backend[field_name]:
+                backend.sudo()[field_name] = newest
+        return messages
+
+    @api.model
+    def _changed_since(self, backend, transport, path, watermark, read):
+        since = self._poll_since(backend, watermark)
         size = min(max(backend.poll_page_size or 100, 1), 500)
-        orders, page = [], 1
+        resources, page = [], 1
         while True:
             answer = self._request(
                 backend,
                 transport,
                 "GET",
-                "orders",
+                path,
                 params={
                     "pgsiz": size,
                     "pgnum": page,
@@ -222,45 +296,89 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
                     "itemdetail": "All",
                 },
             ).json()
-            batch, total = extensiv.orders_of(answer)
-            orders += batch
+            batch, total = read(answer)
+            resources += batch
             if not batch or page * size >= total:
-                break
+                return resources
             page += 1
+
+    @api.model
+    def _poll_flow(self, backend, path, resource):
+        """The inbound flow a changed order or receiver feeds, or None (nothing to apply yet).
+        A receiver is a customer return when Odoo sent it as one, else a receipt."""
+        read_only = resource.get("readOnly") or {}
+        if path == "orders":
+            if extensiv.is_shipped(resource):
+                return "shipment"
+            return "ack" if extensiv.is_canceled(resource) else None
+        sent = (
+            self.env["logistics.message"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "outbound"),
+                    ("flow", "in", ("receipt", "return")),
+                    ("external_id", "=", str(read_only.get("receiverId"))),
+                ],
+                limit=1,
+            )
+        )
+        flow = sent.flow or "receipt"
+        if read_only.get("status") == extensiv.STATUS_CANCELED:
+            # A cancelled return is news for a person; a cancelled notice changes nothing.
+            return "return" if flow == "return" else None
+        return flow if read_only.get("isClosed") else None
+
+    # ---- inventory (polled) ------------------------------------------------------------------
+    @api.model
+    def _pull_inventory(self, backend):
+        """Read the stock details of each mapped facility (every page) and store them raw as
+        one inbound message per facility: its job reconciles them with Odoo's stock (the base's
+        inventory applier, with the partner's policy). Returns the messages."""
+        transport = backend._rest_transport()
+        size = min(max(backend.poll_page_size or 100, 1), 500)
+        taken_at = fields.Datetime.now().replace(microsecond=0).isoformat() + "Z"
+        facilities = (
+            self.env["logistics.mapping"]
+            .sudo()
+            .search([("backend_id", "=", backend.id), ("mapping_type", "=", "warehouse")])
+            .mapped("partner_value")
+        )
         messages = self.env["logistics.message"]
-        newest = backend.poll_watermark
-        for order in orders:
-            modified = order["readOnly"]["lastModifiedDate"]
-            newest = max(newest or modified, modified)
-            flow = (
-                "shipment"
-                if extensiv.is_shipped(order)
-                else "ack"
-                if extensiv.is_canceled(order)
-                else None
+        for facility in facilities:
+            rows, page = [], 1
+            while True:
+                answer = self._request(
+                    backend,
+                    transport,
+                    "GET",
+                    "inventory/stockdetails",
+                    params={
+                        "customerid": backend.extensiv_customer_id,
+                        "facilityid": facility,
+                        "pgsiz": size,
+                        "pgnum": page,
+                    },
+                ).json()
+                batch, total = extensiv.stock_rows_of(answer)
+                rows += batch
+                if not batch or page * size >= total:
+                    break
+                page += 1
+            raw = json.dumps({"facility": facility, "taken_at": taken_at, "rows": rows}).encode()
+            message, _created = messages._create_inbound(
+                backend, "inventory_snapshot", raw, event_id=f"stock:{facility}:{taken_at}"
             )
-            if not flow:
-                continue
-            raw = json.dumps(order, sort_keys=True).encode()
-            digest = hashlib.sha256(raw).hexdigest()[:16]
-            message, created = messages._create_inbound(
-                backend,
-                flow,
-                raw,
-                event_id=f"order:{order['readOnly']['orderId']}@{modified}:{digest}",
-            )
-            if created:
-                messages |= message
-        if newest and newest != backend.poll_watermark:
-            backend.sudo().poll_watermark = newest
+            messages |= message
         return messages
 
     @api.model
-    def _poll_since(self, backend):
-        if not backend.poll_watermark:
+    def _poll_since(self, backend, watermark):
+        if not watermark:
             start = fields.Datetime.now() - timedelta(days=7)
             return start.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
-        moment = datetime.fromisoformat(backend.poll_watermark.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(watermark.replace("Z", "+00:00"))
         moment -= timedelta(seconds=max(backend.poll_overlap_seconds, 0))
         return (
             moment.astimezone(timezone.utc)
@@ -270,10 +388,23 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
 
     @api.model
     def _decode(self, message):
-        order = self._parse_json(message._raw_payload(), self.env._("Extensiv order"))
+        data = self._parse_json(message._raw_payload(), self.env._("Extensiv answer"))
+        if message.flow == "inventory_snapshot":
+            return [
+                extensiv.snapshot_of(
+                    data["rows"],
+                    data["facility"],
+                    data["taken_at"],
+                    reference=f"Extensiv {data['facility']} {data['taken_at']}",
+                )
+            ]
+        if message.flow == "receipt":
+            return [extensiv.receipt_of(data)]
+        if message.flow == "return":
+            return [extensiv.return_of(data)]
         if message.flow == "ack":
-            return [extensiv.cancellation_of(order)]
-        return [extensiv.shipment_of(order)]
+            return [extensiv.cancellation_of(data)]
+        return [extensiv.shipment_of(data)]
 
     @api.model
     def _test_connection(self, backend):

@@ -109,12 +109,20 @@ class LogisticsBackend(models.Model):
         "from there (minus the overlap), so no change is missed; changes read twice are stored "
         "once.",
     )
+    poll_receiver_watermark = fields.Char(
+        readonly=True,
+        copy=False,
+        help="lastModifiedDate of the newest receiver (receipt or customer return) read from "
+        "the partner: receivers are polled from there, minus the overlap.",
+    )
     poll_overlap_seconds = fields.Integer(
         default=120,
         help="Each poll reads again this far before the watermark, for changes the partner "
         "committed late with an older date.",
     )
-    poll_page_size = fields.Integer(default=100, help="Orders per page (pgsiz, at most 500).")
+    poll_page_size = fields.Integer(
+        default=100, help="Orders, receivers or stock rows per page (pgsiz, at most 500)."
+    )
 
     def _new_rest_transport(self, endpoint):
         # Extensiv's token request is its own (JSON body with the TPL key and user login):

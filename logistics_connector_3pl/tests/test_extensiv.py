@@ -1,6 +1,7 @@
 """The polling adapter against the Extensiv-like sandbox: expiring client-credentials tokens,
 HAL pages, and a lastModifiedDate watermark with which no change is missed (overlap, ties on
-one timestamp) or applied twice."""
+one timestamp) or applied twice; receipt notices and returns as receivers (damage, short and
+extra units, dispositions) and inventory from the stock details."""
 
 from odoo import Command
 from tests.sandboxes.threepl_extensiv import ExtensivSandbox, tie
@@ -8,7 +9,9 @@ from tests.sandboxes.threepl_extensiv import ExtensivSandbox, tie
 from .common import ThreePLCase
 
 
-class TestExtensiv(ThreePLCase):
+class ExtensivCase(ThreePLCase):
+    """One Extensiv-like sandbox and its partner, operating the main warehouse."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -59,6 +62,8 @@ class TestExtensiv(ThreePLCase):
         self.run_jobs()
         return messages
 
+
+class TestExtensiv(ExtensivCase):
     def test_release_then_polled_shipment_is_applied_once(self):
         picking = self.delivery([(self.widget, 3)])
         self.run_jobs()
@@ -144,3 +149,184 @@ class TestExtensiv(ThreePLCase):
         self.env["logistics.backend"]._cron_logistics_poll_partners()
         self.run_jobs()
         self.assertEqual(picking.state, "done")
+
+
+class TestExtensivReceiptsReturnsInventory(ExtensivCase):
+    """Advance shipping notices and customer returns go out as receivers; closed receivers
+    come back by polling; inventory is read from the stock details of each facility."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.paint = cls.product("Paint", "PAINT-EXT", tracking="lot")
+
+    def incoming(self, lines, origin="P00042"):
+        suppliers = self.env.ref("stock.stock_location_suppliers")
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "partner_id": self.env["res.partner"].create({"name": "Vendor"}).id,
+                "location_id": suppliers.id,
+                "location_dest_id": self.stock.id,
+                "origin": origin,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "product_uom": product.uom_id.id,
+                            "location_id": suppliers.id,
+                            "location_dest_id": self.stock.id,
+                        }
+                    )
+                    for product, quantity in lines
+                ],
+            }
+        )
+        receipt.action_confirm()
+        self.env.flush_all()  # the automated action runs on the computed state
+        self.run_jobs()
+        return receipt
+
+    def on_hand(self, product):
+        return product.with_context(location=self.stock.id).qty_available
+
+    def test_asn_goes_out_and_the_receipt_with_damage_short_and_extra_units_is_applied(self):
+        receipt = self.incoming([(self.widget, 10), (self.gadget, 2), (self.paint, 4)])
+        [notice] = self.messages(receipt)
+        self.assertEqual((notice.flow, notice.state), ("receipt", "done"), notice.error_message)
+        receiver = self.wms.receiver(receipt.name)
+        self.assertEqual(notice.external_id, str(receiver["readOnly"]["receiverId"]))
+        self.assertEqual(receiver["facilityIdentifier"], {"id": 3})
+        self.assertEqual(receiver["poNum"], "P00042")
+        self.assertEqual(
+            [(i["itemIdentifier"]["sku"], i["qty"]) for i in receiver["receiveItems"]],
+            [("WIDGET-1", 10), ("GADGET-1", 2), ("PAINT-EXT", 4)],
+        )
+        self.assertFalse(self.poll(), "an open receiver is nothing to apply")
+        widgets, gadgets = self.on_hand(self.widget), self.on_hand(self.gadget)
+        self.wms.receive(
+            receipt.name,
+            {
+                "WIDGET-1": {"received": 7, "damaged": 2},
+                "GADGET-1": {"received": 3},
+                "PAINT-EXT": {"received": 4, "lot": "LOT-7"},
+            },
+        )
+        [message] = self.poll()
+        self.assertEqual((message.flow, message.state), ("receipt", "done"), message.error_message)
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(receipt.logistics_status, "received")
+        self.assertEqual(self.on_hand(self.widget), widgets + 7)
+        self.assertEqual(self.on_hand(self.gadget), gadgets + 3)
+        self.assertEqual(receipt.move_line_ids.filtered("lot_id").lot_id.name, "LOT-7")
+        [damaged] = self.exceptions(receipt, "damaged_goods")
+        self.assertIn("WIDGET-1: 2", damaged.description)
+        [short] = self.exceptions(receipt, "partial_shipment")
+        self.assertIn("WIDGET-1: 10 / 7", short.description)
+        extra = self.exceptions(receipt, "other")
+        self.assertIn("GADGET-1: 2 / 3", extra.description)
+        self.assertFalse(self.poll(), "read again in the overlap, stored once")
+        self.assertTrue(self.backend.poll_receiver_watermark)
+
+    def test_a_return_is_announced_and_applied_with_its_dispositions(self):
+        delivery = self.delivery([(self.widget, 4)])
+        self.run_jobs()
+        self.wms.ship(delivery.name)
+        self.poll()
+        self.assertEqual(delivery.state, "done")
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(
+                active_id=delivery.id, active_ids=delivery.ids, active_model="stock.picking"
+            )
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 4
+        returned = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        self.run_jobs()
+        [rma] = self.messages(returned)
+        self.assertEqual((rma.flow, rma.state), ("return", "done"), rma.error_message)
+        receiver = self.wms.receiver(returned.name)
+        self.assertEqual(receiver["poNum"], delivery.name)
+        on_hand = self.on_hand(self.widget)
+        self.wms.complete_return(
+            returned.name,
+            {"WIDGET-1": [("restock", 2), ("damaged", 1), ("quarantine", 1)]},
+        )
+        [message] = self.poll()
+        self.assertEqual((message.flow, message.state), ("return", "done"), message.error_message)
+        self.assertEqual(returned.state, "done")
+        self.assertEqual(self.on_hand(self.widget), on_hand + 2)
+        scrap = self.env["stock.scrap"].search([("picking_id", "=", returned.id)])
+        self.assertEqual(scrap.scrap_qty, 1)
+        held = returned.backorder_ids
+        self.assertEqual(held.move_ids.product_uom_qty, 1, "the quarantined unit stays expected")
+        self.assertIn("quarantine", self.exceptions(held, "other").description)
+
+    def test_a_return_cancelled_in_the_warehouse_asks_a_person(self):
+        delivery = self.delivery([(self.widget, 1)])
+        self.run_jobs()
+        self.wms.ship(delivery.name)
+        self.poll()
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(
+                active_id=delivery.id, active_ids=delivery.ids, active_model="stock.picking"
+            )
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 1
+        returned = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        self.run_jobs()
+        self.wms.cancel_receiver(returned.name)
+        [message] = self.poll()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertNotEqual(returned.state, "done")
+        self.assertIn("nothing is coming back", self.exceptions(returned, "other").description)
+
+    def stock_both_sides(self):
+        self.put_in_stock(self.widget, 10)
+        self.put_in_stock(self.gadget, 5)
+        self.put_in_stock(self.paint, 4, "L1")
+        self.wms.set_stock("WIDGET-1", 10)
+        self.wms.set_stock("GADGET-1", 8)
+        self.wms.set_stock("PAINT-EXT", 3, lot="L1")
+        self.wms.set_stock("WIDGET-1", 6, qualifier="DMG")  # received damaged: not stock
+        self.wms.set_stock("WIDGET-1", 99, facility=4)  # another facility
+
+    def test_inventory_report_only_by_lot_without_damaged_units(self):
+        self.stock_both_sides()
+        self.backend.action_logistics_pull_inventory()
+        self.run_jobs()
+        [snapshot] = self.inbound().filtered(lambda m: m.flow == "inventory_snapshot")
+        self.assertEqual(snapshot.state, "done", snapshot.error_message)
+        pages = [r for r in self.wms.requests if r["path"] == "/inventory/stockdetails"]
+        self.assertEqual(
+            sorted({r["query"]["pgnum"] for r in pages}), ["1", "2"], "4 rows, pages of 2"
+        )
+        self.assertEqual(pages[0]["query"]["customerid"], "7")
+        report = self.env["logistics.inventory.report"].browse(snapshot.res_id)
+        lines = {(ln.product_id.default_code, ln.lot_name or ""): ln for ln in report.line_ids}
+        self.assertEqual(lines["WIDGET-1", ""].status, "match")
+        self.assertEqual(lines["GADGET-1", ""].difference, 3)
+        self.assertEqual(lines["PAINT-EXT", "L1"].difference, -1)
+        self.assertEqual(self.on_hand(self.gadget), 5, "report only: nothing adjusted")
+
+    def test_inventory_adjusted_within_tolerance_and_an_exception_beyond(self):
+        self.stock_both_sides()
+        self.backend.write(
+            {"inventory_policy": "adjust_within_tolerance", "inventory_tolerance": 1}
+        )
+        self.backend.action_logistics_pull_inventory()
+        self.run_jobs()
+        [snapshot] = self.inbound().filtered(lambda m: m.flow == "inventory_snapshot")
+        report = self.env["logistics.inventory.report"].browse(snapshot.res_id)
+        statuses = {ln.product_id.default_code: ln.status for ln in report.line_ids}
+        self.assertEqual(statuses["PAINT-EXT"], "adjusted")
+        self.assertEqual(statuses["GADGET-1"], "exception")
+        self.assertEqual(self.on_hand(self.paint), 3)
+        self.assertEqual(self.on_hand(self.gadget), 5)
+        [mismatch] = self.exceptions(exception_type="inventory_mismatch")
+        self.assertIn("GADGET-1: 5 / 8", mismatch.description)

@@ -8,14 +8,29 @@ contract (../shared/reference/3pl_apis.md section 2).
   ``POST /orders/<id>/canceler``, ``GET /orders?pgsiz=&pgnum=&rql=&sort=`` answering HAL
   (``_embedded`` keyed by the rel URI, ``totalResults``, ``_links.next``), with the RQL subset
   ``readOnly.lastModifiedDate=ge=<ts>``, ``referenceNum==<ref>`` joined by ``;``.
-- Simulation (Python, and ``POST /_sim/orders/<ref>/<ship|cancel>``): ship with packages, lots
-  and tracking numbers; ``moment=`` sets ``lastModifiedDate`` (ties on the same timestamp);
-  ``POST /_sim/faults`` (``status``) and ``POST /_sim/expire_tokens``.
+- Receivers (advance shipping notices, and customer returns, which Warehouse Manager books as
+  receivers too): ``POST /inventory/receivers`` (``referenceNum`` unique per customer),
+  ``GET /inventory/receivers[/<id>]`` with the same paging and RQL. A closed receiver's
+  ``receiveItems`` are what was counted; damaged units carry the qualifier ``DMG``, returned
+  units the qualifier of their disposition (none: restocked, ``DMG``, ``QC``, ``SCRAP``,
+  ``RTV``).
+- ``GET /inventory/stockdetails?customerid=&facilityid=&pgnum=&pgsiz=``: one row per received
+  item, SKU, lot and qualifier (``onHand``, ``available``), under ``_embedded.item`` as in the
+  tap-3plcentral samples.
+- Simulation (Python, and over HTTP under ``/_sim``, shaped like the ShipBob-like sandbox's so
+  one command drives both): ``orders/<ref>/<ship|cancel>``, ``receiving/<ref>/receive``
+  ``{"lines": {sku: {"received", "damaged", "lot"}}}``, ``returns/<ref>/<complete|cancel>``
+  ``{"dispositions": {sku: [[disposition, units, lot], ...]}}``, ``inventory``
+  ``{"sku", "on_hand", "lot", "facility"}``, ``faults`` ``{"kind": "status"|"rate_limit"|
+  "latency"|"drop", "status", "count", "seconds"}``, ``expire_tokens``, ``autopilot``
+  ``{"enabled", "delay"}``, ``reset``, ``GET state``. ``moment=`` sets ``lastModifiedDate``
+  (ties on the same timestamp).
 """
 
 import base64
 import copy
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -25,8 +40,22 @@ from urllib.parse import unquote
 from .http_partner import _Handler, _Reply
 from .loopback import HOST, LoopbackServer
 
+_logger = logging.getLogger(__name__)
+
 ORDER_REL = "http://api.3plCentral.com/rels/orders/order"
+RECEIVER_REL = "http://api.3plCentral.com/rels/inventory/receiver"
 HAL = "application/hal+json; charset=utf-8"
+DEFAULT_FACILITY = 3
+# return/1 dispositions (and ShipBob's action names) -> the qualifier a returned unit gets.
+DISPOSITION_QUALIFIERS = {
+    "restock": "",
+    "damaged": "DMG",
+    "quarantine": "QC",
+    "dispose": "SCRAP",
+    "return_to_vendor": "RTV",
+    "returntosender": "RTV",
+}
+FAULT_KINDS = ("status", "rate_limit", "latency", "drop")
 
 
 def _iso(moment):
@@ -85,19 +114,87 @@ class ExtensivSandbox:
     def reset(self):
         with self._lock:
             self.orders = {}
+            self.receivers = {}
+            self.stock = {}  # (facility, sku, lot, qualifier) -> on hand
             self.tokens = {}
             self.requests = []
             self.token_requests = 0
             self._faults = []
             self._next_id = 5000
+            self._next_receiver = 800
+            self.autopilot_delay = None
 
     def expire_tokens(self):
         with self._lock:
             self.tokens = dict.fromkeys(self.tokens, 0)
 
-    def inject(self, status=503, count=1):
+    def inject(self, status=503, count=1, kind="status", seconds=30):
+        """The next ``count`` API calls fail: ``status`` (that HTTP status), ``rate_limit``
+        (429 with Retry-After), ``latency`` (``seconds`` late, then served) or ``drop`` (the
+        connection is closed unanswered)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
+        if not isinstance(count, int) or count < 1:
+            raise ValueError("count must be a positive integer")
         with self._lock:
-            self._faults.append([status, count])
+            self._faults.append(
+                {"kind": kind, "status": status, "remaining": count, "seconds": seconds}
+            )
+
+    def set_autopilot(self, delay):
+        """Demo: each new order is shipped, each new receipt notice received in full and each
+        new return restocked, ``delay`` seconds after it arrives (None: off)."""
+        self.autopilot_delay = delay
+
+    def _autopilot(self, action, reference):
+        delay = self.autopilot_delay
+        if delay is None:
+            return
+
+        def run():
+            time.sleep(delay)
+            try:
+                action(reference)
+            except (KeyError, ValueError) as error:
+                _logger.info("Extensiv sandbox autopilot stops for %s: %s", reference, error)
+
+        threading.Thread(target=run, name=f"extensiv-autopilot-{reference}", daemon=True).start()
+
+    # -- stock -------------------------------------------------------------------------------
+    def set_stock(self, sku, on_hand, lot=None, facility=DEFAULT_FACILITY, qualifier=""):
+        with self._lock:
+            self.stock[int(facility), sku, lot or "", qualifier] = on_hand
+
+    def _move_stock(self, facility, sku, lot, delta, qualifier=""):
+        key = (int(facility), sku, lot or "", qualifier)
+        self.stock[key] = max(self.stock.get(key, 0) + delta, 0)
+
+    def stock_details(self, facility):
+        """Stock rows of one facility, as GET /inventory/stockdetails shows them."""
+        with self._lock:
+            rows = []
+            for number, ((fac, sku, lot, qualifier), on_hand) in enumerate(
+                sorted(self.stock.items())
+            ):
+                if fac != int(facility) or not on_hand:
+                    continue
+                rows.append(
+                    {
+                        "receiveItemId": 90000 + number,
+                        "itemIdentifier": {"sku": sku},
+                        "qualifier": qualifier,
+                        "received": on_hand,
+                        "onHand": on_hand,
+                        "available": 0 if qualifier else on_hand,
+                        "isOnHold": bool(qualifier),
+                        "quarantined": qualifier == "QC",
+                        "lotNumber": lot or None,
+                        "locationIdentifier": {
+                            "nameKey": {"facilityIdentifier": {"id": fac}, "name": "A-01-01"}
+                        },
+                    }
+                )
+            return rows
 
     # -- simulation --------------------------------------------------------------------------
     def order(self, reference):
@@ -149,6 +246,14 @@ class ExtensivSandbox:
                 }
                 for index in range(packages)
             ]
+            facility = (order.get("facilityIdentifier") or {}).get("id") or DEFAULT_FACILITY
+            for content in contents:
+                sku = next(
+                    i["itemIdentifier"]["sku"]
+                    for i in items
+                    if i["readOnly"]["orderItemId"] == content["orderItemId"]
+                )
+                self._move_stock(facility, sku, content["lotNumber"], -content["qty"])
             order["routingInfo"]["trackingNumber"] = tracking
             order["readOnly"]["isClosed"] = True
             order["readOnly"]["status"] = 1
@@ -163,6 +268,93 @@ class ExtensivSandbox:
             order["readOnly"]["isClosed"] = True
             self._touch(order, moment)
 
+    def receiver(self, reference):
+        with self._lock:
+            for receiver in self.receivers.values():
+                if receiver["referenceNum"] == reference or str(
+                    receiver["readOnly"]["receiverId"]
+                ) == str(reference):
+                    return receiver
+        raise KeyError(f"no receiver {reference!r}")
+
+    def _close(self, receiver, items, moment=None):
+        facility = receiver["facilityIdentifier"]["id"]
+        for number, item in enumerate(items, 1):
+            item["readOnly"] = {"receiveItemId": receiver["readOnly"]["receiverId"] * 100 + number}
+            self._move_stock(
+                facility,
+                item["itemIdentifier"]["sku"],
+                item["lotNumber"],
+                item["qty"],
+                item["qualifier"],
+            )
+        receiver["receiveItems"] = items
+        receiver["readOnly"]["status"] = 1
+        receiver["readOnly"]["isClosed"] = True
+        receiver["readOnly"]["arrivalDate"] = _iso(moment or datetime.now(timezone.utc))
+        self._touch(receiver, moment)
+        return copy.deepcopy(receiver)
+
+    def receive(self, reference, lines=None, moment=None):
+        """Count an advance shipping notice: ``lines`` {sku: {"received": n, "damaged": m,
+        "lot": "L1"}} (default: everything announced, in good condition). Damaged units are
+        received under the qualifier DMG."""
+        with self._lock:
+            receiver = self.receiver(reference)
+            if receiver["readOnly"]["isClosed"]:
+                raise ValueError(f"receiver {reference} is closed")
+            items = []
+            for item in receiver["receiveItems"]:
+                sku = item["itemIdentifier"]["sku"]
+                count = (lines or {}).get(sku, {})
+                good = count.get("received", item["qty"] if lines is None else 0)
+                lot = count.get("lot", item.get("lotNumber"))
+                for units, qualifier in ((good, ""), (count.get("damaged", 0), "DMG")):
+                    if units:
+                        items.append(
+                            {
+                                "itemIdentifier": {"sku": sku},
+                                "qty": units,
+                                "lotNumber": lot,
+                                "qualifier": qualifier,
+                            }
+                        )
+            return self._close(receiver, items, moment)
+
+    def complete_return(self, reference, dispositions=None, moment=None):
+        """Receive a customer return: ``dispositions`` {sku: [(disposition, units, lot),
+        ...]} with restock, damaged, quarantine, dispose, return_to_vendor (ShipBob's Restock,
+        Dispose... too); default everything restocked."""
+        with self._lock:
+            receiver = self.receiver(reference)
+            if receiver["readOnly"]["isClosed"]:
+                raise ValueError(f"return {reference} is closed")
+            items = []
+            for item in receiver["receiveItems"]:
+                sku = item["itemIdentifier"]["sku"]
+                for disposition, units, *rest in (dispositions or {}).get(sku) or [
+                    ("restock", item["qty"])
+                ]:
+                    qualifier = DISPOSITION_QUALIFIERS.get(str(disposition).lower())
+                    if qualifier is None:
+                        raise ValueError(f"unknown disposition {disposition!r}")
+                    items.append(
+                        {
+                            "itemIdentifier": {"sku": sku},
+                            "qty": units,
+                            "lotNumber": rest[0] if rest else None,
+                            "qualifier": qualifier,
+                        }
+                    )
+            return self._close(receiver, items, moment)
+
+    def cancel_receiver(self, reference, moment=None):
+        with self._lock:
+            receiver = self.receiver(reference)
+            receiver["readOnly"]["status"] = 2
+            receiver["readOnly"]["isClosed"] = True
+            self._touch(receiver, moment)
+
     # -- HTTP ------------------------------------------------------------------------------------
     def _dispatch(self, request):
         path = request.path
@@ -170,24 +362,32 @@ class ExtensivSandbox:
             return self._simulate(request)
         with self._lock:
             self.requests.append({"method": request.method, "path": path, "query": request.query})
-            if self._faults:
-                fault = self._faults[0]
-                fault[1] -= 1
-                if not fault[1]:
+            fault = self._faults[0] if self._faults else None
+            if fault:
+                fault["remaining"] -= 1
+                if not fault["remaining"]:
                     self._faults.pop(0)
-                return _Reply(fault[0], {"ErrorCode": "Unavailable", "Message": "fault"})
+        if fault:
+            reply = self._faulty(fault)
+            if reply:
+                return reply
         if path == "/AuthServer/api/Token" and request.method == "POST":
             return self._token(request)
         if not self._authorized(request):
             return _Reply(401, {"ErrorCode": "Unauthorized", "Message": "invalid or expired token"})
         parts = path.strip("/").split("/")
+        if parts[:2] == ["inventory", "receivers"]:
+            with self._lock:
+                return self._receivers(request, parts[2:])
+        if parts == ["inventory", "stockdetails"] and request.method == "GET":
+            return self._stock_page(request.query)
         if parts[0] != "orders":
             return _Reply(404, {"Message": f"no resource {path}"})
         with self._lock:
             if len(parts) == 1 and request.method == "POST":
                 return self._create(request.json)
             if len(parts) == 1 and request.method == "GET":
-                return self._list(request.query)
+                return self._list(request.query, self.orders, ORDER_REL, "orders")
             order = self.orders.get(int(parts[1])) if parts[1].isdigit() else None
             if order is None:
                 return _Reply(404, {"Message": f"order {parts[1]} not found"})
@@ -229,18 +429,93 @@ class ExtensivSandbox:
             expiry = self.tokens.get(token.strip())
         return scheme.lower() == "bearer" and expiry is not None and expiry > time.monotonic()
 
+    def _faulty(self, fault):
+        kind = fault["kind"]
+        if kind == "status":
+            return _Reply(fault["status"], {"ErrorCode": "Unavailable", "Message": "fault"})
+        if kind == "rate_limit":
+            return _Reply(
+                429,
+                {"ErrorCode": "TooManyRequests", "Message": "fault"},
+                headers={"Retry-After": "2"},
+            )
+        if kind == "drop":
+            return _Reply(0, drop=True)
+        time.sleep(fault["seconds"])  # latency: late, then served
+        return None
+
+    def _duplicate(self, collection, body):
+        customer = (body.get("customerIdentifier") or {}).get("id")
+        return any(
+            r["referenceNum"] == body["referenceNum"] and r["customerIdentifier"]["id"] == customer
+            for r in collection.values()
+        )
+
+    def _receivers(self, request, rest):
+        if not rest and request.method == "POST":
+            return self._create_receiver(request.json)
+        if not rest and request.method == "GET":
+            return self._list(request.query, self.receivers, RECEIVER_REL, "inventory/receivers")
+        receiver = self.receivers.get(int(rest[0])) if rest[0].isdigit() else None
+        if receiver is None or len(rest) != 1 or request.method != "GET":
+            return _Reply(404, {"Message": f"receiver {rest[0]} not found"})
+        return _Reply(200, copy.deepcopy(receiver), content_type=HAL)
+
+    def _create_receiver(self, body):
+        if not isinstance(body, dict) or not body.get("referenceNum"):
+            return _Reply(400, {"Message": "referenceNum is required"})
+        if self._duplicate(self.receivers, body):
+            return _Reply(400, {"ErrorCode": "Duplicate", "Message": "ReferenceNum must be unique"})
+        items = body.get("receiveItems") or []
+        if not items or any(
+            not (i.get("itemIdentifier") or {}).get("sku") or not i.get("qty") for i in items
+        ):
+            return _Reply(400, {"Message": "receiveItems need itemIdentifier.sku and qty"})
+        self._next_receiver += 1
+        receiver = copy.deepcopy(body)
+        receiver["customerIdentifier"] = {"id": (body.get("customerIdentifier") or {}).get("id")}
+        receiver["facilityIdentifier"] = {
+            "id": (body.get("facilityIdentifier") or {}).get("id") or DEFAULT_FACILITY
+        }
+        for item in receiver["receiveItems"]:
+            item.setdefault("qualifier", "")
+        now = datetime.now(timezone.utc)
+        receiver["readOnly"] = {
+            "receiverId": self._next_receiver,
+            "status": 0,
+            "isClosed": False,
+            "creationDate": _iso(now),
+            "lastModifiedDate": _iso(now),
+        }
+        receiver["_links"] = {"self": {"href": f"/inventory/receivers/{self._next_receiver}"}}
+        self.receivers[self._next_receiver] = receiver
+        is_return = receiver.get("notes") == "Customer return"
+        self._autopilot(
+            self.complete_return if is_return else self.receive, receiver["referenceNum"]
+        )
+        return _Reply(201, copy.deepcopy(receiver), content_type=HAL)
+
+    def _stock_page(self, query):
+        try:
+            facility = int(query.get("facilityid") or DEFAULT_FACILITY)
+            page = max(int(query.get("pgnum") or 1), 1)
+            size = min(max(int(query.get("pgsiz") or 100), 1), 500)
+        except ValueError:
+            return _Reply(400, {"Message": "facilityid, pgnum and pgsiz must be numbers"})
+        rows = self.stock_details(facility)
+        chunk = rows[(page - 1) * size : page * size]
+        return _Reply(
+            200,
+            {"totalResults": len(rows), "_embedded": {"item": chunk}},
+            content_type=HAL,
+        )
+
     def _create(self, body):
         if not isinstance(body, dict) or not body.get("referenceNum"):
             return _Reply(400, {"Message": "referenceNum is required"})
         customer = (body.get("customerIdentifier") or {}).get("id")
-        for order in self.orders.values():
-            if (
-                order["referenceNum"] == body["referenceNum"]
-                and order["customerIdentifier"]["id"] == customer
-            ):
-                return _Reply(
-                    400, {"ErrorCode": "Duplicate", "Message": "ReferenceNum must be unique"}
-                )
+        if self._duplicate(self.orders, body):
+            return _Reply(400, {"ErrorCode": "Duplicate", "Message": "ReferenceNum must be unique"})
         items = body.get("orderItems") or []
         if not items or any(
             not (i.get("itemIdentifier") or {}).get("sku") or not i.get("qty") for i in items
@@ -263,15 +538,16 @@ class ExtensivSandbox:
         }
         order["_links"] = {"self": {"href": f"/orders/{self._next_id}"}}
         self.orders[self._next_id] = order
+        self._autopilot(self.ship, order["referenceNum"])
         return _Reply(201, copy.deepcopy(order), content_type=HAL)
 
-    def _list(self, query):
+    def _list(self, query, collection, rel, path):
         try:
             page = max(int(query.get("pgnum") or 1), 1)
             size = min(max(int(query.get("pgsiz") or 100), 1), 500)
         except ValueError:
             return _Reply(400, {"Message": "pgnum and pgsiz must be numbers"})
-        matches = list(self.orders.values())
+        matches = list(collection.values())
         for clause in filter(None, (query.get("rql") or "").split(";")):
             if clause.startswith("readOnly.lastModifiedDate=ge="):
                 since = _parse(clause.split("=ge=", 1)[1])
@@ -281,34 +557,71 @@ class ExtensivSandbox:
                 matches = [o for o in matches if o["referenceNum"] == wanted]
             else:
                 return _Reply(400, {"Message": f"unsupported RQL {clause!r}"})
-        matches.sort(key=lambda o: (o["readOnly"]["lastModifiedDate"], o["readOnly"]["orderId"]))
+        matches.sort(
+            key=lambda o: (
+                o["readOnly"]["lastModifiedDate"],
+                o["readOnly"].get("orderId") or o["readOnly"].get("receiverId"),
+            )
+        )
         chunk = matches[(page - 1) * size : page * size]
-        links = {"self": {"href": f"/orders?pgnum={page}&pgsiz={size}"}}
+        links = {"self": {"href": f"/{path}?pgnum={page}&pgsiz={size}"}}
         if page * size < len(matches):
-            links["next"] = {"href": f"/orders?pgnum={page + 1}&pgsiz={size}"}
+            links["next"] = {"href": f"/{path}?pgnum={page + 1}&pgsiz={size}"}
         body = {
             "totalResults": len(matches),
             "_links": links,
-            "_embedded": {ORDER_REL: [copy.deepcopy(o) for o in chunk]},
+            "_embedded": {rel: [copy.deepcopy(o) for o in chunk]},
         }
         return _Reply(200, body, content_type=HAL)
 
     def _simulate(self, request):
         parts = [unquote(p) for p in request.path.strip("/").split("/")[1:]]
         options = request.json if isinstance(request.json, dict) else {}
+        method = request.method
+        head = parts[0] if parts else ""
         try:
-            if parts[:1] == ["orders"] and len(parts) == 3 and parts[2] in ("ship", "cancel"):
+            if head == "orders" and len(parts) == 3 and parts[2] in ("ship", "cancel"):
                 getattr(self, parts[2])(parts[1], **options)
                 return _Reply(200, {"status": "ok"})
-            if parts == ["faults"]:
+            if head in ("receiving", "receivers") and parts[2:] == ["receive"]:
+                self.receive(parts[1], **options)
+                return _Reply(200, {"status": "ok"})
+            if head == "returns" and len(parts) == 3 and parts[2] in ("complete", "cancel"):
+                if parts[2] == "cancel":
+                    self.cancel_receiver(parts[1])
+                else:
+                    self.complete_return(parts[1], **options)
+                return _Reply(200, {"status": "ok"})
+            if head == "inventory" and method == "POST":
+                self.set_stock(**options)
+                return _Reply(200, {"status": "ok"})
+            if parts == ["faults"] and method == "POST":
                 self.inject(**options)
                 return _Reply(201, {"status": "queued"})
             if parts == ["expire_tokens"]:
                 self.expire_tokens()
                 return _Reply(200, {"status": "expired"})
+            if parts == ["autopilot"] and method == "POST":
+                enabled = options.get("enabled", True)
+                self.set_autopilot(options.get("delay", 3) if enabled else None)
+                return _Reply(200, {"status": "ok"})
+            if parts == ["reset"] and method == "POST":
+                self.reset()
+                return _Reply(200, {"status": "reset"})
+            if parts == ["state"] and method == "GET":
+                with self._lock:
+                    state = {
+                        "orders": copy.deepcopy(list(self.orders.values())),
+                        "receivers": copy.deepcopy(list(self.receivers.values())),
+                        "stock": [
+                            {"facility": f, "sku": k, "lot": lot, "qualifier": q, "on_hand": n}
+                            for (f, k, lot, q), n in sorted(self.stock.items())
+                        ],
+                    }
+                return _Reply(200, state)
         except (KeyError, TypeError, ValueError) as error:
             return _Reply(400, {"error": str(error)})
-        return _Reply(404, {"error": "no such simulation"})
+        return _Reply(404, {"error": f"no simulation {method} {'/'.join(parts)}"})
 
 
 def tie(moment=None, seconds=0):
