@@ -1,6 +1,7 @@
 """The flat-file adapter against a real OpenSSH SFTP server on loopback and a legacy 3PL
 working its folders: CSV orders out (atomic upload), confirmations and inventory in, each file
-applied once, layouts configurable and tried on a sample."""
+applied once, layouts configurable and tried on a sample; receipt notices, return
+authorizations and their answers (damage, dispositions), inventory with each policy."""
 
 import tempfile
 import threading
@@ -204,3 +205,62 @@ class TestFlatFile(ThreePLCase):
         self.assertEqual(receipt.state, "done", self.inbound().mapped("error_message"))
         self.assertEqual(receipt.move_ids.quantity, 5)
         self.assertTrue(self.exceptions(receipt, "damaged_goods"))
+
+    def test_return_authorization_out_and_return_with_dispositions_in(self):
+        picking = self.delivery([(self.widget, 3)])
+        self.run_jobs()
+        self.partner.take_orders()
+        self.partner.ship(picking.name)
+        self.poll()
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(
+                active_id=picking.id, active_ids=picking.ids, active_model="stock.picking"
+            )
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 3
+        returned = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        self.run_jobs()
+        [authorization] = self.messages(returned)
+        self.assertEqual(
+            (authorization.flow, authorization.state),
+            ("return", "done"),
+            authorization.error_message,
+        )
+        self.assertEqual(self.partner.take_orders("ra_"), [authorization.external_id])
+        self.assertEqual(
+            self.partner.orders[returned.name]["lines"][0]["original_order_reference"], picking.name
+        )
+        on_hand = self.widget.with_context(location=self.stock.id).qty_available
+        self.partner.complete_return(returned.name, {"WIDGET-1": [("restock", 2), ("damaged", 1)]})
+        self.poll()
+        applied = self.inbound().filtered(lambda m: m.flow == "return")
+        self.assertEqual(applied.state, "done", applied.error_message)
+        self.assertEqual(returned.state, "done")
+        self.assertEqual(returned.logistics_status, "received")
+        self.assertEqual(
+            self.widget.with_context(location=self.stock.id).qty_available, on_hand + 2
+        )
+        scrap = self.env["stock.scrap"].search([("picking_id", "=", returned.id)])
+        self.assertEqual(scrap.scrap_qty, 1)
+
+    def test_inventory_file_adjusted_within_tolerance_and_an_exception_beyond(self):
+        self.backend.write(
+            {"inventory_policy": "adjust_within_tolerance", "inventory_tolerance": 1}
+        )
+        self.put_in_stock(self.widget, 4)
+        self.put_in_stock(self.gadget, 2)
+        self.partner.inventory("LEG-1", {"WIDGET-1": 5, "GADGET-1": 9})
+        self.poll()
+        [message] = self.inbound()
+        self.assertEqual(message.state, "done", message.error_message)
+        report = self.env["logistics.inventory.report"].browse(message.res_id)
+        statuses = {line.product_id: line.status for line in report.line_ids}
+        self.assertEqual((statuses[self.widget], statuses[self.gadget]), ("adjusted", "exception"))
+        self.assertEqual(self.widget.with_context(location=self.stock.id).qty_available, 5)
+        self.assertEqual(self.gadget.with_context(location=self.stock.id).qty_available, 2)
+        self.assertIn(
+            "GADGET-1: 2 / 9", self.exceptions(exception_type="inventory_mismatch").description
+        )
