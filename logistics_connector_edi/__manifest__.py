@@ -1,7 +1,7 @@
 {
     "name": "Logistics Connector - EDI X12",
     "summary": "X12 940/945/944/846/997 with trading partners over SFTP, own validated X12 engine",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Inventory/Logistics",
     "website": "https://github.com/logistics-connector/logistics-connector",
     "author": "Logistics Connector contributors",

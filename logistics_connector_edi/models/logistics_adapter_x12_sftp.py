@@ -12,7 +12,7 @@ from odoo.addons.logistics_connector_base.lib.errors import (
 )
 from odoo.addons.logistics_connector_base.models.db_tools import autonomous_cursor
 
-from ..const import INBOUND_FLOW_BY_GROUP, OUTBOUND_SET_BY_FLOW
+from ..const import X12_SETS
 from ..lib import canonical_x12
 from ..x12 import (
     FunctionalGroup,
@@ -57,16 +57,8 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
     @api.model
     def _send(self, message, resend=False):
         backend = message.backend_id
-        set_id = OUTBOUND_SET_BY_FLOW.get(message.flow)
-        if not set_id:
-            raise ConfigurationError(
-                self.env._(
-                    "The X12 adapter sends order releases (940), receipts announced to the "
-                    "warehouse (943), ship notices (856) and acknowledgements (997), not "
-                    "%(flow)s.",
-                    flow=message.flow,
-                )
-            )
+        # the partner's mapping says which set a flow is written as (checked to fit the flow)
+        set_id = backend._x12_set_of_flow(message.flow)
         self._check_partner_ids(backend)
         document = message.canonical_payload
         interchange_record = self._outbound_interchange(message, set_id)
@@ -232,24 +224,31 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
     # ---- inbound -----------------------------------------------------------------------------
     @api.model
     def _file_flow(self, backend, name, data, default_flow):
-        """The flow of an X12 file: the functional group (GS01) of its first group."""
+        """The flow of an X12 file: the partner's mapping of the first set it carries (ST01;
+        GS01 when the head of the file shows no ST). A set without a mapping stays on the
+        polling flow; decoding it explains why it is refused."""
+        set_id = self._first_set_id(data)
+        return (set_id and backend._x12_flow_of_set(set_id)) or default_flow
+
+    @api.model
+    def _first_set_id(self, data):
+        """ST01 of the first transaction set in the head of ``data`` (or the set its first
+        GS01 stands for), None when the head is not X12."""
         try:
             head = data[:4096].decode("ascii", "replace")
             start = head.index("ISA")
             _elements, delimiters = parse_isa(head[start : start + 106])
         except (ValueError, UnreadableFile):
-            return default_flow
-        rest = head[start + 106 :].lstrip("\r\n")
-        group_id = rest.split(delimiters.segment, 1)[0].split(delimiters.element)
-        if group_id[0] == "TA1":
-            segments = rest.split(delimiters.segment)
-            group_id = next(
-                (s.strip("\r\n").split(delimiters.element) for s in segments if "GS" in s[:4]),
-                group_id,
-            )
-        if len(group_id) > 1 and group_id[0].strip("\r\n") == "GS":
-            return INBOUND_FLOW_BY_GROUP.get(group_id[1], default_flow)
-        return default_flow
+            return None
+        group_id = None
+        for segment in head[start + 106 :].split(delimiters.segment):
+            elements = segment.strip("\r\n").split(delimiters.element)
+            if elements[0] == "ST" and len(elements) > 1:
+                return elements[1]
+            if elements[0] == "GS" and len(elements) > 1 and group_id is None:
+                group_id = elements[1]
+        sets_by_group = {group: set_id for set_id, group in FUNCTIONAL_IDS.items()}
+        return sets_by_group.get(group_id)
 
     @api.model
     def _decode(self, message):
@@ -287,6 +286,7 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
         )
         received = list(reader)  # one file's sets: the job decodes all or nothing
         report = reader.report
+        self._refuse_unmapped_sets(backend, report)
         findings = report.findings()
         refused = report.status in ("rejected", "unreadable")
         interchanges = self._inbound_interchange_values(message, report)
@@ -342,6 +342,30 @@ class LogisticsAdapterX12Sftp(models.AbstractModel):
                 )
             )
         return documents
+
+    @api.model
+    def _refuse_unmapped_sets(self, backend, report):
+        """A set the partner has no inbound mapping for is not applied: it is marked "not
+        supported" (AK502 code 1) in the report, so the file is refused, answered with a
+        rejecting 997 and shown as an exception saying which mapping to add."""
+        set_names = dict(X12_SETS)
+        for interchange in report.interchanges:
+            for group in interchange.groups:
+                for result in group.sets:
+                    if not result.accepted or backend._x12_flow_of_set(result.set_id):
+                        continue
+                    result.set_errors.append(
+                        (
+                            "1",
+                            self.env._(
+                                "%(partner)s has no active Received line for the %(set)s under "
+                                "Transaction Sets on its EDI tab: add one (choose the flow it "
+                                "feeds), then ask the partner to send the file again",
+                                partner=backend.name,
+                                set=set_names.get(result.set_id, result.set_id),
+                            ),
+                        )
+                    )
 
     @api.model
     def _documents_of_set(self, message, parsed):

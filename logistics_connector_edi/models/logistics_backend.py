@@ -1,10 +1,11 @@
 import json
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
+from odoo.addons.logistics_connector_base.lib.errors import ConfigurationError
 from odoo.addons.logistics_connector_base.models.db_tools import autonomous_cursor
 from odoo.exceptions import ValidationError
 
-from ..const import LINE_BREAKS
+from ..const import CHARSETS, DEFAULT_SET_MAPPINGS, LINE_BREAKS
 from ..x12 import Delimiters, PartnerRules
 from ..x12.serializer import LINE_BREAK_CHOICES
 
@@ -63,11 +64,36 @@ class LogisticsBackend(models.Model):
         help="Every delivery validated for this partner's customer (the partner's Contact) "
         "sends an 856 with its packages.",
     )
-    x12_rules = fields.Text(
+    x12_set_mapping_ids = fields.One2many(
+        "logistics.x12.set.mapping",
+        "backend_id",
+        "Transaction Sets",
+        context={"active_test": False},
+        help="Which set feeds which flow (received) and which set each flow is sent as. A set "
+        "received without an active line is refused with a 997 saying it is not supported.",
+    )
+    x12_restriction_ids = fields.One2many(
+        "logistics.x12.restriction",
+        "backend_id",
         "Partner Restrictions",
-        help='JSON narrowing the standard to the partner\'s guide, e.g. {"code_lists": '
-        '{"W12-01": ["CC", "BP"]}, "required": ["945:W27"], "charset": "basic", '
-        '"tolerated": ["AK4:5"]}.',
+        context={"active_test": False},
+        help="The partner's implementation guide narrowing the standard: code lists, "
+        "mandatory segments or elements, errors it tolerates. Checked on what we send and "
+        "what we receive.",
+    )
+    x12_charset = fields.Selection(
+        CHARSETS,
+        "Character Set",
+        default="extended",
+        help="Characters allowed in elements. Basic: no lower case (many older partners).",
+    )
+    x12_rules = fields.Text(
+        "Restrictions as JSON",
+        compute="_compute_x12_rules",
+        inverse="_inverse_x12_rules",
+        help='What the X12 engine reads, e.g. {"code_lists": {"W12-01": ["CC", "BP"]}, '
+        '"required": ["945:W27"], "charset": "basic", "tolerated": ["AK4:5"]}. Pasting JSON '
+        "here replaces the restriction lines.",
     )
     x12_default_warehouse = fields.Char(
         "Default Warehouse Code", help="Used for an 846 that names no warehouse (N1*WH)."
@@ -86,24 +112,12 @@ class LogisticsBackend(models.Model):
             backend.x12_usage_indicator = "P" if backend.environment == "production" else "T"
 
     @api.constrains(
-        "x12_rules",
         "x12_element_separator",
         "x12_component_separator",
         "x12_segment_terminator",
     )
     def _check_x12_settings(self):
         for backend in self.filtered(lambda b: b.adapter == "x12_sftp"):
-            try:
-                backend._x12_rules()
-            except (ValueError, TypeError) as error:
-                raise ValidationError(
-                    self.env._(
-                        "Partner Restrictions of %(name)s must be JSON like "
-                        '{"code_lists": {"W12-01": ["CC"]}}: %(error)s',
-                        name=backend.name,
-                        error=error,
-                    )
-                ) from None
             separators = [
                 backend.x12_element_separator,
                 backend.x12_component_separator,
@@ -117,13 +131,158 @@ class LogisticsBackend(models.Model):
                     )
                 )
 
+    # ---- partner restrictions ------------------------------------------------------------------
+    @api.depends(
+        "x12_charset",
+        "x12_restriction_ids.active",
+        "x12_restriction_ids.kind",
+        "x12_restriction_ids.set_id",
+        "x12_restriction_ids.segment",
+        "x12_restriction_ids.position",
+        "x12_restriction_ids.codes",
+        "x12_restriction_ids.tolerated_error",
+    )
+    def _compute_x12_rules(self):
+        for backend in self:
+            data = backend._x12_rules_data()
+            data.pop("versions", None)
+            backend.x12_rules = json.dumps(data, indent=1) if data else False
+
+    def _inverse_x12_rules(self):
+        for backend in self:
+            data = backend._x12_rules_from_json(backend.x12_rules)
+            lines = [
+                {"kind": "codes", "segment": tag, "position": int(position or 0), "codes": codes}
+                for tag, position, codes in (
+                    (*key.partition("-")[::2], ", ".join(codes))
+                    for key, codes in data.get("code_lists", {}).items()
+                )
+            ]
+            for item in data.get("required", []):
+                set_id, _sep, target = item.rpartition(":")
+                tag, _sep, position = target.partition("-")
+                lines.append(
+                    {
+                        "kind": "required",
+                        "set_id": set_id or False,
+                        "segment": tag,
+                        "position": int(position or 0),
+                    }
+                )
+            lines += [{"kind": "tolerated", "tolerated_error": code} for code in data["tolerated"]]
+            values = {"x12_restriction_ids": [Command.clear()]}
+            values["x12_restriction_ids"] += [Command.create(line) for line in lines]
+            if data.get("charset"):
+                values["x12_charset"] = data["charset"]
+            backend.write(values)
+
+    def _x12_rules_from_json(self, text):
+        """The restrictions JSON checked for shape (the lines check the content), in plain
+        words when it is not what the engine reads."""
+        example = '{"code_lists": {"W12-01": ["CC"]}, "required": ["945:W27"]}'
+
+        def refuse(problem):
+            return ValidationError(
+                self.env._(
+                    "Partner Restrictions of %(name)s must be JSON like %(example)s: %(problem)s",
+                    name=self.name,
+                    example=example,
+                    problem=problem,
+                )
+            )
+
+        try:
+            data = json.loads(text) if text and text.strip() else {}
+        except ValueError as error:
+            raise refuse(error) from None
+        if not isinstance(data, dict):
+            raise refuse(self.env._("an object {...} is expected"))
+        unknown = set(data) - {"code_lists", "required", "tolerated", "charset", "versions"}
+        if unknown:
+            raise refuse(self.env._("unknown key(s) %(keys)s", keys=", ".join(sorted(unknown))))
+        code_lists = data.get("code_lists") or {}
+        if not isinstance(code_lists, dict) or not all(
+            isinstance(v, list) and all(isinstance(c, str) for c in v) for v in code_lists.values()
+        ):
+            raise refuse(self.env._('"code_lists" maps "W12-01" to a list of codes'))
+        for key in ("required", "tolerated"):
+            value = data.get(key) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise refuse(self.env._('"%(key)s" is a list of texts', key=key))
+        charset = data.get("charset")
+        if charset and charset not in dict(CHARSETS):
+            raise refuse(self.env._('"charset" is "basic" or "extended"'))
+        return {
+            "code_lists": code_lists,
+            "required": data.get("required") or [],
+            "tolerated": data.get("tolerated") or [],
+            "charset": charset,
+        }
+
+    def _x12_rules_data(self):
+        """The restriction lines as the engine's configuration (``PartnerRules.from_dict``)."""
+        self.ensure_one()
+        lines = self.x12_restriction_ids.filtered("active")
+        data = {}
+        if self.x12_charset and self.x12_charset != "extended":
+            data["charset"] = self.x12_charset
+        codes = lines.filtered(lambda line: line.kind == "codes")
+        if codes:
+            data["code_lists"] = {line._engine_key(): line._code_list() for line in codes}
+        required = lines.filtered(lambda line: line.kind == "required")
+        if required:
+            data["required"] = [line._engine_key() for line in required]
+        tolerated = lines.filtered(lambda line: line.kind == "tolerated")
+        if tolerated:
+            data["tolerated"] = sorted({line.tolerated_error for line in tolerated})
+        return data
+
     def _x12_rules(self):
         self.ensure_one()
-        data = json.loads(self.x12_rules) if self.x12_rules else {}
-        if not isinstance(data, dict):
-            raise ValueError("an object is expected")
-        data.setdefault("versions", [self.x12_version or "004010"])
+        data = self._x12_rules_data()
+        data["versions"] = [self.x12_version or "004010"]
         return PartnerRules.from_dict(data)
+
+    # ---- transaction set mapping -------------------------------------------------------------
+    def _x12_ensure_set_mappings(self):
+        """The standard mapping (const.DEFAULT_SET_MAPPINGS) for a partner that has none yet."""
+        for backend in self:
+            if backend.with_context(active_test=False).x12_set_mapping_ids:
+                continue
+            backend.sudo().x12_set_mapping_ids = [
+                Command.create(
+                    {"direction": direction, "set_id": set_id, "flow": flow, "sequence": index}
+                )
+                for index, (direction, set_id, flow) in enumerate(DEFAULT_SET_MAPPINGS)
+            ]
+
+    def _x12_active_mappings(self, direction):
+        return self.sudo().x12_set_mapping_ids.filtered(
+            lambda m: m.active and m.direction == direction
+        )
+
+    def _x12_flow_of_set(self, set_id):
+        """The flow a received ``set_id`` feeds for this partner, or None (not mapped)."""
+        self.ensure_one()
+        mapping = self._x12_active_mappings("inbound").filtered(lambda m: m.set_id == set_id)
+        return mapping[:1].flow or None
+
+    def _x12_set_of_flow(self, flow):
+        """The set this partner receives ``flow``'s messages as; ConfigurationError when none."""
+        self.ensure_one()
+        mapping = self._x12_active_mappings("outbound").filtered(lambda m: m.flow == flow)
+        if not mapping:
+            flows = dict(self.env["logistics.x12.set.mapping"]._selection_flow())
+            raise ConfigurationError(
+                self.env._(
+                    "%(partner)s has no transaction set for %(flow)s messages: add a Sent line "
+                    "for this flow under Transaction Sets on its EDI tab (e.g. Order Release -> "
+                    "940), then retry.",
+                    partner=self.name,
+                    flow=flows.get(flow, flow),
+                )
+            )
+        return mapping[:1].set_id
 
     def _x12_delimiters(self):
         self.ensure_one()
@@ -145,13 +304,16 @@ class LogisticsBackend(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         backends = super().create(vals_list)
-        backends.filtered(lambda b: b.adapter == "x12_sftp")._x12_ensure_sequences()
+        partners = backends.filtered(lambda b: b.adapter == "x12_sftp")
+        partners._x12_ensure_sequences()
+        partners._x12_ensure_set_mappings()
         return backends
 
     def write(self, vals):
         result = super().write(vals)
         if vals.get("adapter") == "x12_sftp":
             self._x12_ensure_sequences()
+            self._x12_ensure_set_mappings()
         return result
 
     def _x12_ensure_sequences(self):
@@ -204,7 +366,6 @@ class LogisticsBackend(models.Model):
             numbers.append(number)
         return tuple(numbers)
 
-    @api.model
     @api.model
     def _demo_connect_sandboxes(self, sftp_connection_file):
         self._x12_connect_demo_sftp(sftp_connection_file)

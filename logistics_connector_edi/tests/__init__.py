@@ -5,3 +5,4 @@ from . import test_x12_engine
 from . import test_x12_properties
 from . import test_x12_screens
 from . import test_x12_sftp_partner
+from . import test_x12_partner_settings

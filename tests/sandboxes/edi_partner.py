@@ -2,8 +2,10 @@
 
 The partner reads what Odoo uploads (940 orders, 943 advance notices, 997 acknowledgements)
 from ``to_partner``, answers every group with a 997, every order with a 945 shipping advice
-and every 943 with a 944 receipt advice, and can send an 846 inventory advice, all into
-``from_partner``, where Odoo polls. It sees the server's files
+and every 943 with a 944 receipt advice, and can send an 846 inventory advice, 214 carrier
+status messages and 210 freight invoices, all into ``from_partner``, where Odoo polls. With
+``carrier_updates=True`` (the demo) every shipped order is followed by a 214 saying the
+parcel left and was delivered. It sees the server's files
 directly, as a partner sees its own server's disk. Faults are injected on command:
 
     partner = EdiPartner(server.root_dir / "edi", our_id="PARTNER3PL", their_id="OURCOMPANY")
@@ -13,6 +15,8 @@ directly, as a partner sees its own server's disk. Faults are injected on comman
     partner.inject("late_997", seconds=5) # 997s are written that much later
     partner.inject("wrong_separator")     # next file: ISA says '*', segments use '|'
     partner.inject("split_write")         # next file is written in two parts, 1 s apart
+    partner.send_status("1Z0001", "WH/OUT/00001", [("D1", "20250301", "1400")])  # a 214
+    partner.send_freight_invoice("INV-1", "WH/OUT/00001", 12.5)  # a 210
     partner.work_once()                   # one pass; run_forever() for the demo
 
 The files use the engine of logistics_connector_edi, so what the partner writes is valid X12
@@ -45,7 +49,9 @@ _logger = logging.getLogger(__name__)
 class EdiPartner:
     """A 3PL speaking X12 through folders ``root/to_partner`` and ``root/from_partner``."""
 
-    def __init__(self, root, our_id="PARTNER3PL", their_id="OURCOMPANY", usage="T"):
+    def __init__(
+        self, root, our_id="PARTNER3PL", their_id="OURCOMPANY", usage="T", carrier_updates=False
+    ):
         self.root = Path(root)
         self.inbox = self.root / "to_partner"
         self.outbox = self.root / "from_partner"
@@ -54,6 +60,7 @@ class EdiPartner:
         self.our_id = our_id
         self.their_id = their_id
         self.usage = usage
+        self.carrier_updates = carrier_updates
         self.control = 100  # ISA13/GS06/ST02 of what the partner writes
         self.faults = []
         self.received = []  # (file name, report status)
@@ -149,6 +156,40 @@ class EdiPartner:
                 body.append(("QTY", ["33", str(available)]))
         body.append(("CTT", [str(len(items))]))
         return self.write_interchange("IB", "846", [body])
+
+    def send_status(self, tracking, shipment, events, carrier="UPSN"):
+        """A 214 for one parcel: ``events`` [(AT7-01 status, CCYYMMDD, HHMM[, city, state])],
+        e.g. ("AF", ...) departed pick-up, ("D1", ...) delivered, ("SD", ...) delayed."""
+        body = [("B10", [tracking, shipment, carrier])]
+        for number, (status, date, hour, *place) in enumerate(events, start=1):
+            body += [
+                ("LX", [str(number)]),
+                # AT7-02 "NS" normal status (01 and 02 go in pairs); times in UTC (UT)
+                ("AT7", [status, "NS", None, None, date, hour, "UT"]),
+            ]
+            if place:
+                body.append(("MS1", [place[0], place[1] if len(place) > 1 else None, "US"]))
+        return self.write_interchange("QM", "214", [body])
+
+    def send_freight_invoice(
+        self, invoice, shipment, amount, carrier="UPSN", currency="USD", weight=None
+    ):
+        """A 210 billing ``amount`` for one shipment (one line haul charge)."""
+        today = datetime.date.today().strftime("%Y%m%d")
+        cents = str(round(amount * 100))  # N2: two implied decimals
+        body = [
+            ("B3", [None, invoice, shipment, "PP", None, today, cents, None, None, None, carrier]),
+            ("C3", [currency]),
+            ("LX", ["1"]),
+            ("L5", ["1", "Parcel freight"]),
+            ("L1", ["1", _num(amount), "FR", cents]),
+        ]
+        total = [_num(weight), "G"] if weight else [None, None]
+        total += [None, None, cents]
+        if weight:
+            total += [None] * 6 + ["L"]
+        body.append(("L3", total))
+        return self.write_interchange("IM", "210", [body])
 
     def shipment_for(self, order, lines, shipped=None):
         """945 body for an order: ``lines`` [(sku, ordered, line_ref)], all shipped unless
@@ -247,6 +288,17 @@ class EdiPartner:
         if order and lines:
             self.orders.append(order)
             self.write_interchange("SW", "945", [self.shipment_for(order, lines)])
+            if self.carrier_updates:
+                # the carrier's news of the first parcel of the 945 (MAN*CP)
+                now = datetime.datetime.now(datetime.UTC)
+                self.send_status(
+                    f"1Z{order[-6:]}{1:04d}",
+                    order,
+                    [
+                        ("AF", now.strftime("%Y%m%d"), now.strftime("%H%M"), "Memphis", "TN"),
+                        ("D1", now.strftime("%Y%m%d"), now.strftime("%H%M"), "Chicago", "IL"),
+                    ],
+                )
 
     def _receive(self, segments):
         """A 944 counting everything a 943 announced (``damaged`` {sku: units} aside)."""
