@@ -5,3 +5,4 @@ from . import test_extensiv
 from . import test_flatfile
 from . import test_inventory_sync
 from . import test_shipbob_lifecycle
+from . import test_demo_partners

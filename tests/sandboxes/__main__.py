@@ -8,6 +8,9 @@
 - 3PL partner: a ShipBob-like warehouse on 127.0.0.1:8702 (env LC_SANDBOX_3PL_PORT) that
   acknowledges, picks, packs and ships each new order by itself, with signed webhooks to Odoo
   (demo constants in tests/sandboxes/threepl_partner.py).
+- Extensiv-like 3PL (Warehouse Manager) on 127.0.0.1:8705 (env LC_SANDBOX_EXTENSIV_PORT) that
+  ships each new order, receives each receipt notice and restocks each return by itself; Odoo
+  polls it (demo constants in tests/sandboxes/threepl_extensiv.py).
 - Carrier partners: an EasyPost-like REST carrier on 127.0.0.1:8703 (env
   LC_SANDBOX_CARRIER_PORT; its webhooks go to Odoo on LC_HTTP_PORT, 8069) and a SOAP carrier on
   127.0.0.1:8704 (env LC_SANDBOX_SOAP_PORT), with the demo credentials of
@@ -19,6 +22,9 @@
 
 - X12 trading partner (tests/sandboxes/edi_partner.py) working the SFTP server's edi/ folders:
   it answers 940/943/856 files with 997s, then 945/944 and 846s.
+- Flat-file 3PL (tests/sandboxes/threepl_flatfile.py) working the SFTP server's 3pl/ folders:
+  it answers order, receipt-notice and return-authorization CSV files with shipment, receipt
+  and return files.
 
 These are demo credentials for loopback servers only; never reuse them anywhere else.
 """
@@ -35,6 +41,8 @@ from pathlib import Path
 from .carrier_partner import start_demo as start_carrier_demo
 from .carrier_soap import start_soap_demo
 from .http_partner import GenericPartnerSandbox
+from .threepl_extensiv import DEMO_PORT as EXTENSIV_DEMO_PORT
+from .threepl_extensiv import start_demo as start_extensiv_demo
 from .threepl_partner import DEMO_PORT as THREEPL_DEMO_PORT
 from .threepl_partner import start_demo as start_threepl_demo
 
@@ -129,6 +137,36 @@ def _start_edi_partner(sftp):
     return partner
 
 
+class _FlatFilePartnerThread:
+    """The flat-file 3PL working the SFTP demo server's 3pl/ folders, stopped with the rest."""
+
+    def __init__(self, root):
+        from .threepl_flatfile import FlatFilePartner
+
+        self.partner = FlatFilePartner(root)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self.partner.run_forever, args=(self._stop,), name="flatfile-3pl", daemon=True
+        )
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+def _start_flatfile_partner(sftp):
+    """The legacy flat-file 3PL working 3pl/ folders of the SFTP demo server (a thread)."""
+    if sftp is None:
+        return None
+    partner = _FlatFilePartnerThread(SFTP_ROOT / "3pl").start()
+    print(f"Flat-file 3PL sandbox: CSV files in {SFTP_ROOT / '3pl'}", flush=True)
+    return partner
+
+
 def main():
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
@@ -153,6 +191,9 @@ def main():
         edi = _start_edi_partner(sftp)
         if edi is not None:
             started.append(edi)
+        flatfile = _start_flatfile_partner(sftp)
+        if flatfile is not None:
+            started.append(flatfile)
         threepl = start_threepl_demo(
             port=_port("LC_SANDBOX_3PL_PORT", THREEPL_DEMO_PORT),
             odoo_url=f"http://127.0.0.1:{_port('LC_HTTP_PORT', 8069)}",
@@ -161,6 +202,11 @@ def main():
         print(
             f"3PL partner sandbox (ShipBob-like): {threepl.api_url}, ships new orders by itself",
             flush=True,
+        )
+        extensiv = start_extensiv_demo(port=_port("LC_SANDBOX_EXTENSIV_PORT", EXTENSIV_DEMO_PORT))
+        started.append(extensiv)
+        print(
+            f"3PL partner sandbox (Extensiv-like): {extensiv.base_url}, polled by Odoo", flush=True
         )
         carrier = start_carrier_demo(
             port=_port("LC_SANDBOX_CARRIER_PORT", 8703),

@@ -629,3 +629,29 @@ def tie(moment=None, seconds=0):
     return (moment or datetime.now(timezone.utc).replace(microsecond=0)) + timedelta(
         seconds=seconds
     )
+
+
+# Demo constants: loopback only, never reuse them anywhere else.
+DEMO_PORT = 8705
+DEMO_CLIENT_ID = "demo-extensiv-client"
+DEMO_CLIENT_SECRET = "demo-extensiv-secret"
+DEMO_TPL = "{D3M0D3M0-0000-4E5D-9F2A-3PL000000042}"
+DEMO_USER_LOGIN_ID = "1"
+DEMO_FACILITY = 3
+
+
+def start_demo(port=DEMO_PORT, delay=10):
+    """Start the demo Warehouse Manager the demo database's "Demo Extensiv (sandbox)" partner
+    polls: it ships each new order, receives each receipt notice in full and restocks each
+    return ``delay`` seconds after it arrives. Returns the running sandbox."""
+    sandbox = ExtensivSandbox(
+        port,
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        tpl=DEMO_TPL,
+        user_login_id=DEMO_USER_LOGIN_ID,
+    )
+    sandbox.set_autopilot(delay)
+    for sku, quantity in (("FURN_7777", 30), ("FURN_8888", 20)):
+        sandbox.set_stock(sku, quantity, facility=DEMO_FACILITY)
+    return sandbox.start()

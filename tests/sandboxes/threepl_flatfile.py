@@ -11,7 +11,9 @@ through SFTP. Folders (relative to the SFTP root): ``inbound`` (orders from Odoo
 
 import csv
 import io
+import logging
 import os
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 SHIPMENT_COLUMNS = ["order_reference", "reference", "shipped_at", "status", "carrier",
                     "service", "tracking_number", "line_ref", "sku", "quantity_shipped", "uom",
                     "lot", "serial"]  # fmt: skip
+_logger = logging.getLogger(__name__)
 INVENTORY_COLUMNS = ["warehouse_code", "taken_at", "sku", "lot", "uom", "on_hand", "available"]
 RECEIPT_COLUMNS = ["reference", "receipt_reference", "received_at", "line_ref", "sku", "uom",
                    "lot", "quantity_received", "quantity_damaged"]  # fmt: skip
@@ -28,6 +31,10 @@ RETURN_COLUMNS = ["reference", "original_order_reference", "status", "updated_at
 
 def _now():
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _whole(number):
+    return int(number) if float(number).is_integer() else number
 
 
 def _csv(columns, rows):
@@ -63,6 +70,40 @@ class FlatFilePartner:
             path.rename(self.processed / path.name)
             taken.append(path.name)
         return taken
+
+    def work_once(self):
+        """What the warehouse does on each round of the demo: every new order is shipped in
+        full, every receipt notice received in full, every return authorization restocked."""
+        done = []
+        for prefix, act in (
+            ("ord_", self.ship),
+            ("asn_", self.receive),
+            ("ra_", self._restock_return),
+        ):
+            for name in self.take_orders(prefix):
+                for reference, order in list(self.orders.items()):
+                    if order["file"] == name and not order.get("answered"):
+                        order["answered"] = act(reference)
+                        done.append(order["answered"])
+        return done
+
+    def _restock_return(self, reference):
+        units = {}
+        for line in self.orders[reference]["lines"]:
+            units[line["sku"]] = units.get(line["sku"], 0) + float(line["quantity"])
+        return self.complete_return(
+            reference, {sku: [("restock", _whole(n))] for sku, n in units.items()}
+        )
+
+    def run_forever(self, stop=None, interval=5):
+        """Demo: work the folders every ``interval`` seconds until ``stop`` is set."""
+        stop = stop or threading.Event()
+        while not stop.wait(interval):
+            try:
+                for name in self.work_once():
+                    _logger.info("flat-file 3PL wrote %s", name)
+            except (OSError, KeyError, ValueError, csv.Error) as error:
+                _logger.warning("flat-file 3PL sandbox: %s", error)
 
     def receive(self, reference, counts=None):
         """A receipt file for an announced receipt: ``counts`` {sku: (good, damaged, lot)},
