@@ -81,3 +81,36 @@ def test_csv_problems_are_said_in_plain_words():
         flatfile.parse("Ord;Sku\r\nO1;A\r\n", LAYOUT, "shipment", "2026-01-01T00:00:00Z")
     with pytest.raises(DocumentValidationError, match="Row 2: quantity_shipped 'x'"):
         flatfile.parse("Ord;Shp;Sku;Qty;Lot;Trk\r\nO1;S1;A;x;;\r\n", LAYOUT, "shipment", "t")
+
+
+def test_shipment_topics_carry_one_shipment_and_the_sandbox_topics_are_kept_apart():
+    hold = {
+        "type": "order.shipment.on_hold",
+        "timestamp": "2026-01-02T00:00:00Z",
+        "data": {
+            "id": 55,
+            "order_id": 7,
+            "reference_id": "WH/OUT/1",
+            "status": "OnHold",
+            "status_details": [{"name": "OnHold", "description": "Missing tariff code"}],
+        },
+    }
+    [ack] = shipbob.documents_of(hold)
+    assert ack["partner_reference"] == "7"
+    assert ack["extensions"]["warehouse_status"] == "on_hold"
+    assert ack["extensions"]["reason"] == "Missing tariff code"
+    delivered = {
+        "type": "order.shipment.delivered",
+        "timestamp": "2026-01-03T00:00:00Z",
+        "data": {
+            "id": 55,
+            "reference_id": "WH/OUT/1",
+            "tracking": {"tracking_number": "1Z1", "carrier": "UPS"},
+            "delivery_date": "2026-01-03T00:00:00Z",
+        },
+    }
+    [event] = shipbob.documents_of(delivered)
+    assert (event["tracking_number"], event["status"]) == ("1Z1", "delivered")
+    assert set(shipbob.PUBLIC_TOPICS).isdisjoint(shipbob.SANDBOX_TOPIC_FLOWS)
+    assert shipbob.flow_for_topic("order.picked") == "ack"
+    assert shipbob.flow_for_topic("order.on_hold") == "webhook", "not a ShipBob topic"

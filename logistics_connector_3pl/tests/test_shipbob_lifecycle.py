@@ -55,7 +55,8 @@ class TestOrderLifecycle(ThreePLCase):
             [("correlation_id", "=", picking.logistics_correlation_id)]
         )
         self.assertEqual(set(stories.mapped("state")), {"done"})
-        self.assertEqual(len(stories.filtered(lambda m: m.direction == "inbound")), 5)
+        # picked, packed, shipped, a scan, the shipment delivered and the order delivered
+        self.assertEqual(len(stories.filtered(lambda m: m.direction == "inbound")), 6)
 
     def test_partial_shipment_keeps_the_rest_in_a_backorder_shipped_later(self):
         picking = self.released([(self.widget, 5), (self.gadget, 2)])

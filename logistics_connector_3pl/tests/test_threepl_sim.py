@@ -91,7 +91,7 @@ class TestSimCommandShipBob(unittest.TestCase):
         topics = [event["type"] for event in self.receiver.events()]
         self.assertEqual(
             topics,
-            ["order.acknowledged", "order.picked", "order.packed", "order.on_hold"]
+            ["order.acknowledged", "order.picked", "order.packed", "order.shipment.on_hold"]
             + ["order.shipped"] * 2,
         )
         self.assertEqual(sim(self.url, "track", reference, "--status", "OutForDelivery")[0], 0)

@@ -18,6 +18,13 @@ Partner API, under ``/<version>`` (2025-07, 2026-01, 2026-07):
     POST /return                        GET /return?ReferenceIds=             GET /return/<id>
     GET  /inventory?Page=&Limit=        POST /webhook  GET /webhook  DELETE /webhook/<id>
 
+Webhook topics: ShipBob's public ones (order.shipped, order.delivered, order.shipment.delivered,
+order.shipment.tracking.updated, order.shipment.on_hold, order.shipment.exception,
+order.shipment.cancelled, return.created/updated/completed), sent to Odoo's URL and to the
+URLs subscribed with POST /webhook; and, said plainly, three the real ShipBob does not send:
+order.acknowledged/picked/packed (warehouse progress), receiving.completed and
+inventory.adjusted (see SANDBOX_TOPIC_FLOWS in logistics_connector_3pl/lib/shipbob.py).
+
 Simulation API (no auth, loopback only; each also a Python method of ThreePLSandbox):
     POST /_sim/orders/<reference>/<acknowledge|pick|pack|hold|exception|ship|track|deliver|cancel>
     POST /_sim/receiving/<id or purchase order number>/receive  {"lines": {sku: {...}}}
@@ -347,13 +354,29 @@ class ThreePLSandbox(LoopbackSandbox):
             order["fulfillment_status"] = step
             order["status_details"] = []
             data = self._order_view(order)
+        # Not ShipBob topics: ShipBob publishes no webhook for picking and packing (see
+        # SANDBOX_TOPIC_FLOWS in the 3PL addon's lib/shipbob.py); the sandbox shows the steps.
         return self.emit(f"order.{step}", data)
 
     def hold(self, reference, reason="Missing tariff code"):
-        return self._trouble(reference, "OnHold", "order.on_hold", reason)
+        return self._trouble(reference, "OnHold", "order.shipment.on_hold", reason)
 
     def exception(self, reference, reason="Out of stock"):
-        return self._trouble(reference, "Exception", "order.exception", reason)
+        return self._trouble(reference, "Exception", "order.shipment.exception", reason)
+
+    def _shipment_view(self, order, status):
+        """What an ``order.shipment.*`` event carries: the order's open shipment (ShipBob
+        makes one with the order) with its order's id and reference."""
+        if not order.get("open_shipment_id"):
+            order["open_shipment_id"] = self._next_id("shipment")
+        return {
+            "id": order["open_shipment_id"],
+            "order_id": order["id"],
+            "reference_id": order["reference_id"],
+            "status": status,
+            "status_details": copy.deepcopy(order["status_details"]),
+            "location": copy.deepcopy(order["location"]),
+        }
 
     def _trouble(self, reference, status, topic, reason):
         with self._lock:
@@ -362,7 +385,7 @@ class ThreePLSandbox(LoopbackSandbox):
                 raise SandboxError(f"order {reference} is {order['status']}")
             order["status"] = status
             order["status_details"] = [{"name": status, "description": reason}]
-            data = self._order_view(order)
+            data = self._shipment_view(order, status)
         return self.emit(topic, data)
 
     def cancel(self, reference, reason="Cancelled by the warehouse"):
@@ -371,8 +394,8 @@ class ThreePLSandbox(LoopbackSandbox):
             order = self.order(reference)
             order["status"] = "Cancelled"
             order["status_details"] = [{"name": "Cancelled", "description": reason}]
-            data = self._order_view(order)
-        return self.emit("order.cancelled", data)
+            data = self._shipment_view(order, "Cancelled")
+        return self.emit("order.shipment.cancelled", data)
 
     def ship(
         self,
@@ -488,16 +511,24 @@ class ThreePLSandbox(LoopbackSandbox):
         }
 
     def deliver(self, reference, delivered_at=None):
+        """Every parcel of the order is delivered: ``order.shipment.delivered`` per shipment
+        not delivered before, then ``order.delivered`` (the whole order)."""
         with self._lock:
             order = self.order(reference)
             if not order["shipments"]:
                 raise SandboxError(f"order {reference} has not shipped")
+            delivered = []
             for shipment in order["shipments"]:
-                shipment["delivery_date"] = shipment["delivery_date"] or _iso(delivered_at)
+                if not shipment["delivery_date"]:
+                    shipment["delivery_date"] = _iso(delivered_at)
+                    delivered.append(copy.deepcopy(shipment))
                 shipment["status"] = "Completed"
             order["fulfillment_status"] = "delivered"
             data = self._order_view(order)
-        return self.emit("order.delivered", data)
+        results = []
+        for shipment in delivered:
+            results += self.emit("order.shipment.delivered", shipment)
+        return results + self.emit("order.delivered", data)
 
     def track(self, reference, status="InTransit", at=None):
         """A carrier scan of the order's parcels (InTransit, OutForDelivery, Exception...)."""
@@ -505,14 +536,21 @@ class ThreePLSandbox(LoopbackSandbox):
             order = self.order(reference)
             if not order["shipments"]:
                 raise SandboxError(f"order {reference} has not shipped")
+            scanned = []
             for shipment in order["shipments"]:
                 shipment["tracking"]["status"] = status
                 shipment["tracking"]["last_update_at"] = _iso(at)
-            data = self._order_view(order)
-        return self.emit("order.shipment.tracking.updated", data)
+                scanned.append(copy.deepcopy(shipment))
+        # One event per shipment, carrying that shipment (as ShipBob's order.shipment.* do).
+        return [
+            result
+            for shipment in scanned
+            for result in self.emit("order.shipment.tracking.updated", shipment)
+        ]
 
     def _order_view(self, order):
         view = copy.deepcopy(order)
+        view.pop("open_shipment_id", None)
         for line in view["products"]:
             line.pop("shipped", None)
         return view
@@ -540,6 +578,8 @@ class ThreePLSandbox(LoopbackSandbox):
             wro["status"] = "Completed"
             wro["completed_date"] = _iso(received_at)
             data = copy.deepcopy(wro)
+        # The sandbox's name for a completed WRO (ShipBob's WRO topic names are not in the
+        # contract we follow): see SANDBOX_TOPIC_FLOWS in the 3PL addon's lib/shipbob.py.
         return self.emit("receiving.completed", data)
 
     def arrive_return(self, reference):
@@ -590,6 +630,8 @@ class ThreePLSandbox(LoopbackSandbox):
             before = self.on_hand(sku, lot, fc)
             after = on_hand if on_hand is not None else max(before + (delta or 0), 0)
             self.set_stock(sku, after, lot, fc)
+            # Not a ShipBob topic (ShipBob's inventory is pulled): the sandbox's damage and
+            # cycle-count event, see SANDBOX_TOPIC_FLOWS in the 3PL addon's lib/shipbob.py.
             data = {
                 "sku": sku,
                 "lot_number": lot,
