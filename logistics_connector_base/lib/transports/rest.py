@@ -518,6 +518,7 @@ class RestTransport(SessionTransport):
         left of the budget, and unpacked here with a bound."""
         limit = self.max_response_bytes
         where = urlsplit(url).hostname
+        fp = None
         try:
             declared = int(raw.headers.get("Content-Length") or 0)
             if limit and declared > limit:
@@ -552,7 +553,13 @@ class RestTransport(SessionTransport):
                     break
             return b"".join(chunks)
         finally:
-            raw.close()
+            if hasattr(fp, "read1") and (fp.isclosed() or fp.length == 0):
+                # Read to its end: the connection goes back to the pool for the next call
+                # (keep-alive), as a non-streamed request would.
+                fp.close()
+                raw.raw.release_conn()
+            else:
+                raw.close()
 
     def _too_large(self, where, status, limit):
         return BusinessError(
