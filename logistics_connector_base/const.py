@@ -1,6 +1,11 @@
 """Constants shared by the models of the base: selections, groups, batch sizes."""
 
+from collections import namedtuple
+
 MANAGER_GROUP = "logistics_connector_base.group_logistics_manager"
+
+# A flow's settings as the pipeline reads them (mode False: no flow configured).
+FlowSettings = namedtuple("FlowSettings", ["mode", "ack_expected_minutes"])
 
 # Oldest entries removed per company by one purge call: keeps the chain head lock short.
 AUDIT_PURGE_BATCH = 5000

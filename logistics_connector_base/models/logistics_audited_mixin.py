@@ -33,6 +33,10 @@ class LogisticsAuditedMixin(models.AbstractModel):
     _logistics_secret_fields = ()
     # Field names that are not worth an audit entry (e.g. counters written by the pipeline).
     _logistics_audit_skip_fields = ()
+    # Fields read into a partner's cached exchange settings (logistics.backend
+    # _exchange_settings): changing one, or creating or deleting a record of a model that has
+    # some, drops that cache in every worker. True: every field.
+    _logistics_settings_fields = ()
 
     # ------------------------------------------------------------------------------------------
     # Hooks
@@ -40,6 +44,8 @@ class LogisticsAuditedMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
+        if self._logistics_settings_fields:
+            self.env.registry.clear_cache()
         if self.env.context.get("logistics_audit_skip"):
             return records
         for record, vals in zip(records, vals_list, strict=True):
@@ -61,6 +67,9 @@ class LogisticsAuditedMixin(models.AbstractModel):
         return records
 
     def write(self, vals):
+        settings = self._logistics_settings_fields
+        if settings is True or set(vals) & set(settings):
+            self.env.registry.clear_cache()
         if self.env.context.get("logistics_audit_skip"):
             return super().write(vals)
         names = self._logistics_audited_names(vals)
@@ -92,6 +101,8 @@ class LogisticsAuditedMixin(models.AbstractModel):
         return result
 
     def unlink(self):
+        if self._logistics_settings_fields:
+            self.env.registry.clear_cache()
         if not self.env.context.get("logistics_audit_skip"):
             for record in self:
                 record._logistics_audit_record(

@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..const import MANAGER_GROUP
+from ..const import MANAGER_GROUP, FlowSettings
 from ..lib import webhook_signature
 from ..lib.errors import ConfigurationError
 
@@ -21,6 +21,12 @@ class LogisticsBackend(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin", "logistics.audited.mixin"]
     _order = "sequence, name"
     _logistics_secret_fields = ("webhook_secret", "webhook_secret_previous")
+    _logistics_settings_fields = (
+        "code",
+        "environment",
+        "webhook_secret",
+        "webhook_secret_previous",
+    )
 
     name = fields.Char(required=True, tracking=True)
     code = fields.Char(
@@ -419,8 +425,14 @@ class LogisticsBackend(models.Model):
         self.ensure_one()
         return self.flow_ids.filtered(lambda f: f.flow == flow and f.direction == direction)[:1]
 
+    def _flow_settings(self, flow, direction):
+        """The flow's mode and acknowledgement deadline as the pipeline reads them, from the
+        partner's cached exchange settings (no flow configured: mode False, no deadline)."""
+        self.ensure_one()
+        return self._exchange_settings()["flows"].get((flow, direction)) or FlowSettings(False, 0)
+
     def _flow_mode(self, flow, direction):
-        return self._flow_setting(flow, direction).mode or "realtime"
+        return self._flow_settings(flow, direction).mode or "realtime"
 
     # ------------------------------------------------------------------------------------------
     # Actions

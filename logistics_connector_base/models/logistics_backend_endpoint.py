@@ -3,15 +3,15 @@
 import logging
 import os
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import config as odoo_config
 
+from ..const import FlowSettings
 from ..lib.errors import ConfigurationError
 from ..lib.masking import mask_secrets
 
 _logger = logging.getLogger(__name__)
-# Per worker thread: a requests session is not meant to be shared between threads.
 
 # The base's endpoint fields by role. Partner addons extend the roles through the endpoint's
 # _logistics_credential_fields / _logistics_endpoint_fields / _logistics_secret_field_names.
@@ -64,18 +64,7 @@ class LogisticsBackend(models.Model):
         """The endpoint of the current environment with credentials resolved from the
         environment variables, then the server configuration, then the database."""
         self.ensure_one()
-        names = self.env["logistics.backend.endpoint"]._logistics_endpoint_fields()
-        endpoint = (
-            self.env["logistics.backend.endpoint"]
-            .sudo()
-            .search_fetch(
-                [("backend_id", "=", self.id), ("environment", "=", self.environment)],
-                names,
-                limit=1,
-            )
-        )
-        values = {name: endpoint[name] for name in names} if endpoint else {}
-        values.update(self._credentials_from_server_config())
+        values = dict(self._exchange_settings()["endpoint"])
         if not values.get("base_url") and not values.get("sftp_host"):
             raise ConfigurationError(
                 self.env._(
@@ -86,6 +75,39 @@ class LogisticsBackend(models.Model):
             )
         values.setdefault("auth_kind", "none")
         return values
+
+    def _exchange_settings(self):
+        """What every exchange with this partner reads: the current environment's endpoint
+        (credentials resolved), every secret to mask, the flows' settings. Kept per worker
+        until an administrator changes the partner, an endpoint or a flow (their models
+        declare _logistics_settings_fields), or the server configuration's credentials."""
+        self.ensure_one()
+        section = odoo_config.misc.get("logistics_connector", {})
+        from_environment = [(k, v) for k, v in os.environ.items() if k.startswith("LOGISTICS_")]
+        return self._exchange_settings_cached(
+            tuple(sorted(section.items())), tuple(sorted(from_environment))
+        )
+
+    @tools.ormcache("self.id", "configured", "from_environment")
+    def _exchange_settings_cached(self, configured, from_environment):
+        endpoint_model = self.env["logistics.backend.endpoint"].sudo()
+        names = endpoint_model._logistics_endpoint_fields()
+        endpoint = endpoint_model.search_fetch(
+            [("backend_id", "=", self.id), ("environment", "=", self.environment)],
+            names,
+            limit=1,
+        )
+        values = {name: endpoint[name] for name in names} if endpoint else {}
+        values.update(self._credentials_from_server_config())
+        flows = {
+            (flow.flow, flow.direction): FlowSettings(flow.mode, flow.ack_expected_minutes)
+            for flow in self.sudo().flow_ids
+        }
+        return {
+            "endpoint": values,
+            "secrets": tuple(self._read_secret_values()),
+            "flows": flows,
+        }
 
     def _config_value(self, field_name, environment=None):
         """One credential from the environment or the [logistics_connector] section (of the
@@ -105,6 +127,9 @@ class LogisticsBackend(models.Model):
     def _secret_values(self):
         """Every secret this partner knows, so transports and archives can mask them."""
         self.ensure_one()
+        return list(self._exchange_settings()["secrets"])
+
+    def _read_secret_values(self):
         sudo = self.sudo()
         secret_names = self.env["logistics.backend.endpoint"]._logistics_secret_field_names()
         values = [sudo.webhook_secret, sudo.webhook_secret_previous]
@@ -132,6 +157,7 @@ class LogisticsBackendEndpoint(models.Model):
     _logistics_secret_fields = SECRET_FIELDS
     # A display toggle of the form, never saved.
     _logistics_audit_skip_fields = ("use_sftp",)
+    _logistics_settings_fields = True
     _rec_name = "environment"
 
     backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)

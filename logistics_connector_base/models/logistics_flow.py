@@ -17,6 +17,14 @@ class LogisticsBackendFlow(models.Model):
     _description = "Logistics Partner Flow"
     _inherit = ["logistics.audited.mixin"]
     _order = "backend_id, flow"
+    _logistics_settings_fields = (
+        "backend_id",
+        "flow",
+        "direction",
+        "mode",
+        "ack_expected_minutes",
+        "active",
+    )
 
     backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True)

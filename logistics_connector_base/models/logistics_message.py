@@ -812,7 +812,7 @@ class LogisticsMessage(models.Model):
                 self, self.env._("%(name)s went through on a later attempt.", name=self.name)
             )
         now = fields.Datetime.now()
-        ack_minutes = self.backend_id._flow_setting(self.flow, self.direction).ack_expected_minutes
+        ack_minutes = self.backend_id._flow_settings(self.flow, self.direction).ack_expected_minutes
         self.write(
             {
                 "ack_due_at": now + timedelta(minutes=ack_minutes)
