@@ -1,39 +1,45 @@
 import logging
 from contextlib import contextmanager
 
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
+
 from odoo.tools import mute_logger
 
 _logger = logging.getLogger(__name__)
 
 AFTER_COMMIT_KEY = "logistics_after_commit"
+# A side transaction never waits long for a lock: it could be one its own caller holds.
+LOCK_TIMEOUT_SQL = "SET LOCAL lock_timeout = '5s'"
 
 
 @contextmanager
-def autonomous_cursor(env):
+def autonomous_cursor(env, lock_timeout=True):
     """A cursor of its own whose work commits at once, independent of the caller's transaction:
     for state every worker must see immediately (circuit breaker, attempt log).
 
     READ COMMITTED, so that an update after waiting for a row lock applies to the latest row
     instead of failing to serialize. It waits at most a few seconds for a lock, so that it can
     never hang on a lock its own caller holds. In test mode it shares the test transaction,
-    like every registry cursor."""
-    with _side_cursor(env.registry) as cr:
+    like every registry cursor. Without ``lock_timeout`` the caller sends LOCK_TIMEOUT_SQL
+    with its first statement itself (one round trip less)."""
+    with _side_cursor(env.registry, lock_timeout) as cr:
         yield cr
 
 
 @contextmanager
-def _side_cursor(registry):
+def _side_cursor(registry, lock_timeout=True):
     with registry.cursor() as cr:
-        _side_settings(cr, registry)
+        _side_settings(cr, registry, lock_timeout)
         yield cr
 
 
-def _side_settings(cr, registry):
-    if registry.in_test_mode():
-        cr.execute("SET LOCAL lock_timeout = '5s'")
-    else:
-        # One round trip for both settings: side transactions are on the hot path.
-        cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '5s'")
+def _side_settings(cr, registry, lock_timeout=True):
+    if not registry.in_test_mode():
+        # Set on the connection, sent with the transaction's BEGIN: no round trip of its own
+        # (side transactions are on the hot path). Odoo sets its own level on every cursor.
+        cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+    if lock_timeout:
+        cr.execute(LOCK_TIMEOUT_SQL)
 
 
 def after_commit(env, key, work):
@@ -51,7 +57,8 @@ def after_commit(env, key, work):
 
         def run():
             try:
-                with _side_cursor(registry) as cr:
+                # After the caller's commit it holds no lock this could wait for.
+                with _side_cursor(registry, lock_timeout=False) as cr:
                     try:
                         # Together, without savepoints: the common case costs no extra trip.
                         for piece in works.values():
@@ -60,7 +67,7 @@ def after_commit(env, key, work):
                         # Each piece on its own, so the one that fails undoes nothing else
                         # (they are idempotent: a piece that ran before runs again).
                         cr.rollback()
-                        _side_settings(cr, registry)
+                        _side_settings(cr, registry, lock_timeout=False)
                         for name, piece in list(works.items()):
                             try:
                                 with cr.savepoint(flush=False):

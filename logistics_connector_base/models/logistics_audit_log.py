@@ -36,8 +36,7 @@ from .db_tools import after_commit
 _logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
-# Context keys: set only by record() (create) and _purge_older_than() (unlink).
-APPEND_FLAG = "_logistics_audit_append"
+# Context key set only by _purge_older_than(): the one way entries are deleted.
 PURGE_FLAG = "_logistics_audit_purge"
 # What the entry hash covers, in this order (the serialisation sorts keys anyway).
 HASHED_FIELDS = (
@@ -221,11 +220,10 @@ class LogisticsAuditLog(models.Model):
     # ------------------------------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get(APPEND_FLAG):
-            raise UserError(
-                self.env._("Audit entries are written by the system only; they cannot be created.")
-            )
-        return super().create(vals_list)
+        # Entries are appended in SQL by record(), never created through the ORM.
+        raise UserError(
+            self.env._("Audit entries are written by the system only; they cannot be created.")
+        )
 
     def write(self, vals):
         if self:
@@ -347,16 +345,21 @@ class LogisticsAuditLog(models.Model):
     @api.model
     def _append(self, values):
         """Insert the entry unsealed and have it sealed once this transaction commits."""
-        # create_date is set by the ORM to the same transaction timestamp (cr.now()).
-        create_values = {key: value for key, value in values.items() if key != "create_date"}
-        # The entry's company as the current one: no read of the user's companies per entry.
-        entry = (
-            self.sudo()
-            .with_context(**{APPEND_FLAG: True}, allowed_company_ids=[values["company_id"]])
-            .create(create_values)
+        # In SQL: every entry of every message goes through here, and the entry needs nothing
+        # of the ORM (plain columns, nothing computed from it, nobody reads it back now).
+        columns = [*values, "create_uid", "write_uid", "write_date"]
+        # False is the ORM's empty value; in SQL it is NULL (there is no boolean column).
+        row = [None if value is False else value for value in values.values()]
+        row += [self.env.uid, self.env.uid, values["create_date"]]
+        self.env.cr.execute(
+            SQL(
+                "INSERT INTO logistics_audit_log (%s) VALUES %s RETURNING id",
+                SQL(", ").join(SQL.identifier(column) for column in columns),
+                tuple(row),
+            )
         )
         self._schedule_seal(values["company_id"])
-        return entry.with_env(self.env)
+        return self.browse(self.env.cr.fetchone()[0])
 
     def _schedule_seal(self, company_id):
         # Sealed right after this transaction commits, in the side transaction it shares with
@@ -422,22 +425,32 @@ class LogisticsAuditLog(models.Model):
             rows = cr.dictfetchall()
             if not rows:
                 break
+            seals = []
             for row in rows:
                 sequence += 1
                 row.update(sequence=sequence, prev_hash=last_hash, hash_key_id=key_id)
                 last_hash = entry_hash(row, key)
-                cr.execute(
-                    "UPDATE logistics_audit_log SET sequence = %s, prev_hash = %s, "
-                    "entry_hash = %s, hash_key_id = %s WHERE id = %s",
-                    (sequence, row["prev_hash"], last_hash, key_id, row["id"]),
+                seals.append(
+                    SQL("(%s, %s, %s, %s)", row["id"], sequence, row["prev_hash"], last_hash)
                 )
+            # The round's entries and the chain head in one round trip.
+            cr.execute(
+                SQL(
+                    "UPDATE logistics_audit_log l SET sequence = v.sequence, "
+                    "prev_hash = v.prev_hash, entry_hash = v.entry_hash, hash_key_id = %s "
+                    "FROM (VALUES %s) AS v(id, sequence, prev_hash, entry_hash) "
+                    "WHERE l.id = v.id; "
+                    "UPDATE logistics_audit_chain SET last_sequence = %s, last_hash = %s "
+                    "WHERE company_id = %s",
+                    key_id,
+                    SQL(", ").join(seals),
+                    sequence,
+                    last_hash,
+                    company_id,
+                )
+            )
             sealed += len(rows)
         if sealed:
-            cr.execute(
-                "UPDATE logistics_audit_chain SET last_sequence = %s, last_hash = %s "
-                "WHERE company_id = %s",
-                (sequence, last_hash, company_id),
-            )
             self.invalidate_model(["sequence", "prev_hash", "entry_hash", "hash_key_id"])
         return sealed
 

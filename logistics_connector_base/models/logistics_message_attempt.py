@@ -2,7 +2,7 @@
 
 from odoo import api, fields, models
 
-from .db_tools import after_commit, autonomous_cursor
+from .db_tools import LOCK_TIMEOUT_SQL, after_commit, autonomous_cursor
 
 
 class LogisticsMessageAttempt(models.Model):
@@ -38,10 +38,10 @@ class LogisticsMessageAttempt(models.Model):
         error) is written once the job's transaction commits. Returns the attempt ids."""
         if not messages:
             return []
-        with autonomous_cursor(self.env) as side_cr:
+        with autonomous_cursor(self.env, lock_timeout=False) as side_cr:
             side_cr.execute(
-                "INSERT INTO logistics_message_attempt (message_id, number, job_uuid, started_at,"
-                " create_date, write_date, create_uid, write_uid) "
+                f"{LOCK_TIMEOUT_SQL}; INSERT INTO logistics_message_attempt (message_id, number,"
+                " job_uuid, started_at, create_date, write_date, create_uid, write_uid) "
                 "SELECT m.id, (SELECT count(*) FROM logistics_message_attempt a"
                 " WHERE a.message_id = m.id) + 1, %s, now() at time zone 'UTC', "
                 "now() at time zone 'UTC', now() at time zone 'UTC', %s, %s "

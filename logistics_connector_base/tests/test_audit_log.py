@@ -176,11 +176,12 @@ class TestAuditAppendOnly(AuditCase):
                 as_user.unlink()
             with self.assertRaisesRegex(UserError, "written by the system only"):
                 self.Audit.with_user(user).create({"event": "send", "summary": "x"})
-            # Even a client that sends the internal context flags has no create/unlink right.
-            with self.assertRaises(AccessError):
-                self.Audit.with_user(user).with_context(_logistics_audit_append=True).create(
+            # Whatever the context: entries are appended in SQL by record() only.
+            with self.assertRaisesRegex(UserError, "written by the system only"):
+                self.Audit.with_user(user).sudo().create(
                     {"event": "send", "summary": "x", "sequence": 99}
                 )
+            # Even a client that sends the internal context flag has no unlink right.
             with self.assertRaises(AccessError):
                 as_user.with_context(_logistics_audit_purge=True).unlink()
         self.assertTrue(self.Audit._verify_chain(self.company_a)["ok"])
