@@ -5,6 +5,7 @@ schema files live in ``logistics_connector_base/schemas/<name>.v<version>.json``
 """
 
 import copy
+import hashlib
 import json
 import math
 import re
@@ -29,6 +30,10 @@ SCHEMA_NAMES = (
 )
 # how many errors check() quotes in its message; all are on the exception's .errors
 MAX_ERRORS_IN_MESSAGE = 5
+# Digests of documents found valid lately, oldest first: a retry, a resend or a batch checks
+# the same document again, and JSON Schema costs more than hashing it.
+RECENTLY_VALID_MAX = 4096
+_recently_valid = {}
 # a value quoted in an error is cut to this length (a whole order is not a useful quote)
 MAX_MESSAGE_LENGTH = 200
 
@@ -214,9 +219,27 @@ def _unstorable_values(value, path=()):
             yield from _unstorable_values(item, (*path, index))
 
 
+def _digest(document):
+    try:
+        text = json.dumps(document, sort_keys=True, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None  # not plain JSON: never remembered, always validated
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+
+
 def check(document):
     """Return ``document`` when valid, else raise DocumentValidationError listing the errors."""
+    digest = _digest(document)
+    if digest is not None and digest in _recently_valid:
+        return document
     errors = validate(document)
+    if not errors and digest is not None:
+        if len(_recently_valid) >= RECENTLY_VALID_MAX:
+            try:
+                _recently_valid.pop(next(iter(_recently_valid)), None)
+            except (StopIteration, RuntimeError):
+                pass  # another thread of the worker changed it meanwhile: no matter
+        _recently_valid[digest] = True
     if errors:
         ref = document.get("schema") if isinstance(document, dict) else None
         shown = "; ".join(errors[:MAX_ERRORS_IN_MESSAGE])
