@@ -14,9 +14,11 @@ from ..x12 import (
     TransactionSet,
     X12Reader,
     build_acknowledgements,
+    default_registry,
     validate,
 )
 from ..x12.charset import EXTENDED_SPECIALS
+from ..x12.elements import SegmentChecker, segment_matcher
 
 SEPARATOR_POOL = "*|^~!:>'`{}"
 # Deterministic in the suite (the same 60 examples every run, no example database on disk);
@@ -162,3 +164,96 @@ def test_corruptions_are_reported_never_crash(generated, corruption, data):
         assert acknowledgement.status != "unreadable"
         if corruption != "flip":
             assert acknowledgement.status == "accepted", acknowledgement.findings()
+
+
+# --- the validator's fast path agrees with the element checks ----------------------------
+
+_REGISTRY = default_registry()
+ALL_SEGMENT_SPECS = sorted(
+    {
+        segment
+        for version in sorted(_REGISTRY.versions())
+        for set_id in _REGISTRY.set_ids(version)
+        for segment in _REGISTRY.find(set_id, version).segments.values()
+    },
+    key=lambda spec: (spec.tag, len(spec.elements)),
+)
+JUNK = string.ascii_letters + string.digits + " .-*>^:é\udce9\u0661"
+
+
+def _simple_value(spec):
+    """Values around what ``spec`` allows: valid ones, near misses and junk."""
+    low, high = max(spec.min_length, 1), spec.max_length
+    digits = st.text("0123456789", min_size=max(low - 1, 0), max_size=high + 1)
+    if spec.codes:
+        typed = st.sampled_from(sorted(spec.codes))
+    elif spec.type in ("AN", "ID"):
+        typed = st.text(
+            string.ascii_uppercase + string.digits + " -./", min_size=low - 1, max_size=high + 1
+        )
+    elif spec.type == "DT":
+        typed = st.one_of(
+            st.dates().map(lambda d: d.strftime("%Y%m%d")),
+            st.dates().map(lambda d: d.strftime("%y%m%d")),
+            st.sampled_from(["20240229", "20230229", "21000229", "240229", "20251301"]),
+        )
+    elif spec.type == "TM":
+        typed = st.one_of(digits, st.sampled_from(["2359", "2400", "1260", "123456", "12345"]))
+    elif spec.type == "R":
+        typed = st.one_of(
+            digits,
+            st.builds(lambda a, b, sign: f"{sign}{a}.{b}", digits, digits, st.sampled_from("-")),
+            st.sampled_from([".5", "5.", "-", ".", "1.2.3", "-.5"]),
+        )
+    else:
+        typed = st.one_of(digits, digits.map(lambda d: "-" + d))
+    return st.one_of(typed, st.just(""), st.text(JUNK, max_size=6))
+
+
+def _element_value(spec):
+    if not spec.components:
+        return _simple_value(spec)
+    return st.lists(
+        st.one_of(*(_simple_value(c) for c in spec.components[:3])), min_size=1, max_size=4
+    ).map(">".join)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.sampled_from(ALL_SEGMENT_SPECS), st.data())
+def test_fast_path_accepts_only_clean_segments(spec, data):
+    """A segment text the compiled expression accepts has no finding in the element checks
+    (the checks write every finding; the expression only spares them work)."""
+    count = data.draw(st.integers(min_value=0, max_value=len(spec.elements) + 2))
+    values = [
+        data.draw(_element_value(spec.elements[i])) if i < len(spec.elements) else ""
+        for i in range(count)
+    ]
+    text = "*".join([spec.tag, *values])
+    for charset in ("basic", "extended"):
+        match = segment_matcher(spec, charset, "*", ">")
+        checker = SegmentChecker(spec, charset)
+        findings = checker.check(text.split("*"), Delimiters())
+        if match is not None and match(text, len(spec.tag)):
+            assert not findings, (charset, text, findings)
+
+
+def test_fast_path_takes_the_usual_segments():
+    """Valid segments of every sample go the fast way (otherwise the bench would lie)."""
+    registry = default_registry()
+    for tag, text in (
+        ("W05", "W05*N*SO123*PO9"),
+        ("N4", "N4*Springfield*IL*62701*US"),
+        ("W01", "W01*2.5*CA*012345678905*SK*SKU-2"),
+        ("LIN", "LIN**SK*SKU-1*UP*012345678905"),
+        ("QTY", "QTY*17*40"),
+        ("G62", "G62*10*20250305"),
+        ("W12", "W12*BP*3*2*1*EA**SK*SKU-2*LOT7"),
+        ("AK4", "AK4*1>2*355*7*XX"),
+    ):
+        spec = registry.find(
+            next(
+                s for s in registry.set_ids("004010") if tag in registry.find(s, "004010").segments
+            ),
+            "004010",
+        ).segments[tag]
+        assert segment_matcher(spec, "extended", "*", ">")(text, len(tag)), text

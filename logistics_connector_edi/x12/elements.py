@@ -2,6 +2,7 @@
 relational syntax rules of a segment, with the 997 element error codes (AK403)."""
 
 import datetime
+import functools
 import re
 
 from .charset import EXTENDED, INVALID_CHARACTER, describe_character
@@ -276,3 +277,160 @@ class SegmentChecker:
                     )
                 )
         return findings
+
+
+# --- the fast path: one regular expression per segment spec ------------------------------
+#
+# A segment whose text matches its expression is clean: every element has the right type,
+# length, characters and code, the mandatory ones are there, no element is too many and the
+# syntax rules hold. The expression may refuse a clean segment (it is stricter where a
+# condition is awkward to write, e.g. ASCII digits only), never accept one with a finding:
+# a segment it refuses goes through SegmentChecker, which alone writes findings.
+
+# month and day of a valid date; February 29 only in leap years, written out below
+_MONTH_DAY = (
+    r"(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)"
+    r"|02(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_LEAP_YY = r"(?:0[48]|[2468][048]|[13579][26])"
+# CCYYMMDD, year 0001 to 9999 (as datetime.date); YYMMDD is read as 20YY
+_DATE8 = (
+    rf"(?!0000)(?:[0-9]{{4}}{_MONTH_DAY}"
+    rf"|(?:[0-9]{{2}}{_LEAP_YY}|(?:[02468][048]|[13579][26])00)0229)"
+)
+_DATE6 = rf"(?:[0-9]{{2}}{_MONTH_DAY}|(?:00|{_LEAP_YY})0229)"
+_TIME = r"(?:[01][0-9]|2[0-3])[0-5][0-9](?:[0-5][0-9][0-9]*)?"
+_NEVER = "(?!)"
+
+
+def _allowed_class(charset, excluded):
+    """A regex character class of the characters ``charset`` allows, minus ``excluded``
+    (the separators that end a value). Derived from the same expression check_value uses."""
+    invalid = INVALID_CHARACTER[charset]
+    chars = [chr(c) for c in range(256) if not invalid.match(chr(c)) and chr(c) not in excluded]
+    return "[" + "".join(re.escape(c) for c in chars) + "]"
+
+
+def _value_pattern(spec, charset, ends):
+    """The expression of one non-empty simple value ending before one of ``ends``."""
+    end = "(?![^" + "".join(re.escape(c) for c in ends) + "])"
+    if spec.codes is not None:
+        codes = sorted(
+            (
+                code
+                for code in spec.codes
+                if code
+                and not any(c in code for c in ends)
+                and check_value(spec, code, charset) is None
+            ),
+            key=lambda code: (-len(code), code),
+        )
+        if not codes:
+            return _NEVER
+        return "(?:" + "|".join(re.escape(code) for code in codes) + ")" + end
+    low, high = max(spec.min_length, 1), spec.max_length
+    if high < low:
+        return _NEVER
+    kind = spec.type
+    if kind in ("AN", "ID"):
+        return f"{_allowed_class(charset, ends)}{{{low},{high}}}"
+    if kind == "R":
+        return rf"-?(?=(?:\.?[0-9]){{{low},{high}}}\.?{end})(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+    if kind == "DT":
+        forms = [form for form, size in ((_DATE8, 8), (_DATE6, 6)) if low <= size <= high]
+        return "(?:" + "|".join(forms) + ")" + end if forms else _NEVER
+    if kind == "TM":
+        return f"(?=[0-9]{{{low},{high}}}{end}){_TIME}"
+    return f"-?[0-9]{{{low},{high}}}"  # Nn
+
+
+def _nested(pieces, separator, pairs=()):
+    """``pieces`` [(expression, required)] as positional slots: each is ``separator`` +
+    value (or nothing when optional); the slots after the last mandatory one may be left
+    out. ``pairs``: positions p (1-based) whose value must be present exactly when value
+    p + 1 is (an "all or none" rule of two neighbours, checked right there: cheaper than a
+    condition at the end). Optional parts are written ``(?:...|)``, which the regular
+    expression engine runs faster than ``(?:...)?``."""
+    tail = ""
+    next_present = f"(?={separator}[^{separator}])"
+    for index in range(len(pieces) - 1, -1, -1):
+        expression, required = pieces[index]
+        paired = index + 1 in pairs
+        if required:
+            slot = expression + (next_present if paired else "")
+        elif paired:
+            slot = f"(?:{expression}{next_present}|(?!{separator}[^{separator}]))"
+        else:
+            slot = f"(?:{expression}|)"
+        tail = separator + slot + tail
+        if not any(r for _e, r in pieces[index:]):
+            tail = f"(?:{tail}|)"
+    return tail
+
+
+def _composite_pattern(spec, charset, separator, component):
+    ends = separator + component
+    pieces = [(_value_pattern(part, charset, ends), part.required) for part in spec.components]
+    first, first_required = pieces[0]
+    head = first if first_required else f"(?:{first}|)"
+    tail = _nested(pieces[1:], re.escape(component))
+    # a composite sent is not empty (an empty element is "not sent", checked elsewhere)
+    return f"(?=[^{re.escape(separator)}]){head}{tail}"
+
+
+def _rule_pattern(rule):
+    """A syntax rule as conditionals on the element groups (group n = element n)."""
+
+    def present(p):
+        return f"(?({p})|(?!))"
+
+    def absent(p):
+        return f"(?({p})(?!)|)"
+
+    def any_of(positions):
+        text = "(?!)"
+        for p in reversed(positions):
+            text = f"(?({p})|{text})"
+        return text
+
+    first, others = rule.positions[0], rule.positions[1:]
+    if rule.kind == "P":
+        return f"(?({first}){''.join(map(present, others))}|{''.join(map(absent, others))})"
+    if rule.kind == "R":
+        return any_of(rule.positions)
+    if rule.kind == "E":
+        positions = rule.positions
+        return "".join(
+            f"(?({a}){absent(b)}|)" for i, a in enumerate(positions) for b in positions[i + 1 :]
+        )
+    if rule.kind == "C":
+        return f"(?({first}){''.join(map(present, others))}|)"
+    return f"(?({first}){any_of(others)}|)"  # L
+
+
+@functools.lru_cache(maxsize=2048)
+def segment_matcher(spec, charset, separator, component):
+    """``fullmatch`` of the expression of a clean ``spec`` segment (call it with the
+    segment text and ``len(tag)`` as start), or None when the spec has no fast path."""
+    elements = spec.elements
+    if not elements or any(p > len(elements) for rule in spec.rules for p in rule.positions):
+        return None
+    pieces = []
+    for element in elements:
+        if element.components:
+            value = _composite_pattern(element, charset, separator, component)
+        else:
+            value = _value_pattern(element, charset, separator)
+        pieces.append((f"({value})", element.required))
+    sep = re.escape(separator)
+    neighbours = [
+        rule
+        for rule in spec.rules
+        if rule.kind == "P" and len(rule.positions) == 2
+        if rule.positions[1] == rule.positions[0] + 1
+    ]
+    others = [rule for rule in spec.rules if rule not in neighbours]
+    pairs = {rule.positions[0] for rule in neighbours}
+    pattern = _nested(pieces, sep, pairs) + f"{sep}*" + "".join(map(_rule_pattern, others))
+    return re.compile(pattern, re.DOTALL).fullmatch

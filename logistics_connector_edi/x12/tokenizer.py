@@ -224,8 +224,52 @@ def iter_segments(source, chunk_size=1 << 16):
 
 
 def iter_raw_segments(source, chunk_size=1 << 16):
-    """The fast form of ``iter_segments``: an InterchangeHeader for each ISA and, for every
-    other segment, a plain list ``[tag, element1, ...]`` (no object per segment)."""
+    """``iter_segments`` without an object per segment: an InterchangeHeader for each ISA
+    and, for every other segment, a plain list ``[tag, element1, ...]``."""
+    separator = None
+    for block in iter_raw_blocks(source, chunk_size):
+        if block.__class__ is list:
+            for raw in block:
+                yield raw.split(separator)
+        else:
+            separator = block.delimiters.element
+            yield block
+
+
+def _segment_texts(text, terminator):
+    """The segments of ``text`` (complete segments without the last terminator), with the
+    line breaks around them removed and empty ones dropped."""
+    if "\r" not in text:
+        texts = None
+        if "\n" not in text:
+            texts = text.split(terminator)
+        else:
+            # the usual layout, one segment per line: if every line break follows a
+            # terminator and every terminator is followed by one, a split does it all
+            text = text.lstrip("\n")
+            line_ended = terminator + "\n"
+            if text.count("\n") == text.count(line_ended) == text.count(terminator):
+                texts = text.split(line_ended)
+        if texts is not None:
+            if "" in texts:
+                texts = [raw for raw in texts if raw]
+            return texts
+    texts = []
+    for raw in text.split(terminator):
+        # raw[:1] is "" for an empty segment, which "in" also matches: skipped below
+        if raw[:1] in LINE_BREAKS or raw[-1:] == "\r":
+            raw = raw.strip(LINE_BREAKS)
+            if not raw:
+                continue
+        texts.append(raw)
+    return texts
+
+
+def iter_raw_blocks(source, chunk_size=1 << 16):
+    """What the validator reads: an InterchangeHeader for each ISA and, in between, lists
+    of segment texts (not split into elements yet; line breaks around them removed; empty
+    segments dropped). A list never runs past an IEA: the next interchange may use other
+    separators."""
     chunks = _text_chunks(source, chunk_size)
     buffer = ""
     start = 0  # offset of buffer[0] in the file
@@ -275,31 +319,37 @@ def iter_raw_segments(source, chunk_size=1 << 16):
             if rest:
                 # an unterminated last segment still counts: the validator reports what
                 # is missing after it (e.g. the IEA)
-                yield rest.split(separator)
+                yield [rest]
             return
-        # every complete segment in the buffer at once (the fast path); offsets are only
-        # worked out when an ISA or IEA needs them
+        # every complete segment in the buffer at once
+        text = buffer[pos:end]
         block_start = pos
-        raws = buffer[pos:end].split(terminator)
         pos = end + 1
+        if "ISA" not in text and "IEA" not in text:
+            texts = _segment_texts(text, terminator)
+            if texts:
+                yield texts
+            continue
+        # an interchange may end (or a new one start) in here: find where, segment by
+        # segment, and read the next ISA fixed-width from its own offset
+        raws = text.split(terminator)
+        texts = []
         for index, raw in enumerate(raws):
-            # raw[:1] is "" for an empty segment, which "in" also matches: skipped below
             if raw[:1] in LINE_BREAKS or raw[-1:] == "\r":
                 raw = raw.strip(LINE_BREAKS)
                 if not raw:
                     continue
-            elements = raw.split(separator)
-            tag = elements[0]
+            tag, found, _rest = raw.partition(separator)
             if tag in _INTERCHANGE_TAGS:
                 if tag == "IEA":
-                    yield elements
+                    texts.append(raw)
                     index += 1  # the next interchange starts after this terminator
-                elif len(elements) < 2:
-                    yield elements
+                elif not found:
+                    texts.append(raw)  # a lone "ISA" is an odd segment, not a header
                     continue
-                # an IEA ends the interchange; an ISA before the IEA starts a new one:
-                # either way the next ISA is read fixed-width from its own offset
                 pos = block_start + sum(len(r) + 1 for r in raws[:index])
                 delimiters = None
                 break
-            yield elements
+            texts.append(raw)
+        if texts:
+            yield texts

@@ -9,14 +9,22 @@ set's segments (``keep_segments=True``, for decoding).
 import re
 
 from .codes import FUNCTIONAL_IDS
-from .elements import valid_date, valid_time
+from .elements import segment_matcher, valid_date, valid_time
 from .errors import UnreadableFile
 from .report import GroupResult, InterchangeResult, Report, SetResult
 from .spec import DEFAULT_RULES
-from .structure import SetValidator
-from .tokenizer import Segment, iter_raw_segments
+from .structure import SetValidator, StructureMachine
+from .tokenizer import Segment, iter_raw_blocks
 
-_ENVELOPE_TAGS = {"ISA", "IEA", "GS", "GE", "ST", "SE"}
+# the segments that end the hot path (a lone "ISA" without separators is just a bad segment:
+# a real ISA comes from the tokenizer as an InterchangeHeader)
+_ENVELOPE_TAGS = frozenset(("IEA", "GS", "GE", "ST", "SE"))
+# how many distinct clean segment texts a reader remembers per set spec and separators
+CLEAN_LIMIT = 4096
+
+
+def _no_fast_path(_text, _start):
+    return None
 
 
 class ParsedSet:
@@ -65,6 +73,8 @@ class X12Reader:
         self.report = Report()
         self._known_tags = registry.known_tags()
         self._checkers = {}
+        self._machines = {}
+        self._contexts = {}
 
     def run(self):
         """Validate the whole file; returns the Report."""
@@ -81,197 +91,277 @@ class X12Reader:
         seen_groups = set()
         seen_sets = set()
         keep = self.keep_segments
-
-        def close_set(trailer=None):
-            nonlocal result, validator, segments
-            parsed = None
-            if result is not None:
-                if trailer is None:
-                    result.set_errors.append(("2", "the set ends without its SE trailer"))
-                    if validator:
-                        validator.close(position + 1, None)
-                else:
-                    result.segment_count = position
-                    declared, control = trailer.element(1), trailer.element(2)
-                    if validator:
-                        validator.close(position, trailer.number)
-                    if declared != str(position):
-                        result.set_errors.append(
-                            (
-                                "4",
-                                f"SE01 says {declared or 'nothing'} segments, the set has "
-                                f"{position} (counting ST and SE)",
-                            )
-                        )
-                    if control != result.control_number:
-                        result.set_errors.append(
-                            (
-                                "3",
-                                f"SE02 is {control!r} but ST02 is {result.control_number!r}",
-                            )
-                        )
-                parsed = ParsedSet(interchange, group, result, segments)
-            result = validator = segments = None
-            return parsed
-
-        def close_group(trailer=None):
-            nonlocal group
-            if group is None:
-                return
-            if trailer is None:
-                group.group_errors.append(("3", "the group ends without its GE trailer"))
-            else:
-                declared, control = trailer.element(1), trailer.element(2)
-                group.declared_sets = declared
-                if declared != str(len(group.sets)):
-                    group.group_errors.append(
-                        (
-                            "5",
-                            f"GE01 says {declared or 'nothing'} transaction sets, the group "
-                            f"has {len(group.sets)}",
-                        )
-                    )
-                if control != group.control_number:
-                    group.group_errors.append(
-                        ("4", f"GE02 is {control!r} but GS06 is {group.control_number!r}")
-                    )
-            group = None
-
-        def close_interchange(trailer=None):
-            nonlocal interchange
-            if interchange is None:
-                return
-            if trailer is None:
-                interchange.notes.append(
-                    ("023", "the file ends (or a new ISA starts) before this interchange's IEA")
-                )
-            else:
-                declared, control = trailer.element(1), trailer.element(2)
-                interchange.declared_groups = declared
-                interchange.trailer_control_number = control
-                if declared != str(len(interchange.groups)):
-                    interchange.notes.append(
-                        (
-                            "021",
-                            f"IEA01 says {declared or 'nothing'} groups, the interchange has "
-                            f"{len(interchange.groups)}",
-                        )
-                    )
-                if control != interchange.control_number:
-                    interchange.notes.append(
-                        ("001", f"IEA02 is {control!r} but ISA13 is {interchange.control_number!r}")
-                    )
-            interchange = None
-
+        separator = "*"
+        # the hot path, inside a validated set: the structure's state, its use counters,
+        # segment texts already found clean (text -> tag) and the fast element checks
+        machine = transitions = counters = clean = matchers = None
+        clean_get = None
         number = 0
         try:
-            for raw in iter_raw_segments(self.source):
-                number += 1
-                if result is not None and raw.__class__ is list and raw[0] not in _ENVELOPE_TAGS:
-                    # the hot path: a segment inside a transaction set
-                    position += 1
-                    if keep:
-                        segments.append(Segment(raw[0], raw[1:], number))
+            for block in iter_raw_blocks(self.source):
+                if block.__class__ is not list:
+                    # an ISA: ends whatever is open, starts an interchange
+                    number += 1
+                    block.number = number
                     if validator is not None:
-                        validator.feed(raw, position, number)
-                    continue
-                if raw.__class__ is list:
-                    segment = Segment(raw[0], raw[1:], number)
-                else:
-                    segment = raw
-                    segment.number = number
-                tag = segment.tag
-                if tag == "ISA":
-                    parsed = close_set()
+                        validator.transitions = transitions
+                    parsed = self._close_set(
+                        interchange, group, result, validator, segments, position
+                    )
+                    result = validator = segments = None
                     if parsed:
                         yield parsed
-                    close_group()
-                    close_interchange()
-                    interchange = InterchangeResult(
-                        segment.elements, segment.delimiters, segment.number
-                    )
+                    self._close_group(group)
+                    group = None
+                    self._close_interchange(interchange)
+                    interchange = InterchangeResult(block.elements, block.delimiters, number)
                     report.interchanges.append(interchange)
                     self._check_isa(interchange, seen_interchanges)
                     seen_groups = set()
+                    separator = block.delimiters.element
                     continue
-                if interchange is None:
-                    # the tokenizer only yields segments after an ISA; cannot happen
-                    raise UnreadableFile(f"segment {tag} outside an interchange")
-                if tag == "IEA":
-                    parsed = close_set()
-                    if parsed:
-                        yield parsed
-                    close_group()
-                    close_interchange(segment)
-                    continue
-                if tag == "GS":
-                    parsed = close_set()
-                    if parsed:
-                        yield parsed
-                    if group is not None:
-                        close_group()
-                    group = self._open_group(segment, interchange, seen_groups)
-                    seen_sets = set()
-                    continue
-                if tag == "GE":
-                    parsed = close_set()
-                    if parsed:
-                        yield parsed
+                for raw in block:
+                    number += 1
+                    if validator is not None:
+                        tag = clean_get(raw)
+                        unchecked = tag is None
+                        if unchecked:
+                            tag = raw.partition(separator)[0]
+                        if not unchecked or tag not in _ENVELOPE_TAGS:
+                            # the hot path: a segment inside a transaction set
+                            position += 1
+                            if keep:
+                                segments.append(Segment(tag, raw.split(separator)[1:], number))
+                            before = transitions
+                            move = transitions.get(tag)
+                            if move is None:
+                                move = machine.transition(transitions, tag)
+                            transitions, depth, limit, push_at, extra = move
+                            if extra is not None and not validator.emit(extra, position, number):
+                                continue  # out of place: its elements are not looked at
+                            if limit:
+                                count = counters[depth] = counters[depth] + 1
+                                if count > limit:
+                                    validator.over_limit(
+                                        before, tag, count, limit, position, number
+                                    )
+                            else:
+                                counters[depth] = 1
+                            counters[push_at] = 1
+                            if unchecked:
+                                match = matchers.get(tag) or self._matcher(matchers, validator, tag)
+                                if match(raw, len(tag)) or validator.check_elements(
+                                    raw.split(separator), position, number
+                                ):
+                                    if len(clean) < CLEAN_LIMIT:
+                                        clean[raw] = tag
+                            continue
+                    elements = raw.split(separator)
+                    tag = elements[0]
+                    if result is not None and tag not in _ENVELOPE_TAGS:
+                        # a segment of a set that is not validated (unknown set or version)
+                        position += 1
+                        if keep:
+                            segments.append(Segment(tag, elements[1:], number))
+                        continue
+                    segment = Segment(tag, elements[1:], number)
+                    if interchange is None:
+                        # the tokenizer only yields segments after an ISA; cannot happen
+                        raise UnreadableFile(f"segment {tag} outside an interchange")
+                    if tag == "IEA":
+                        if validator is not None:
+                            validator.transitions = transitions
+                        parsed = self._close_set(
+                            interchange, group, result, validator, segments, position
+                        )
+                        result = validator = segments = None
+                        if parsed:
+                            yield parsed
+                        self._close_group(group)
+                        group = None
+                        self._close_interchange(interchange, segment)
+                        interchange = None
+                        continue
+                    if tag in ("GS", "GE", "ST"):
+                        if validator is not None:
+                            validator.transitions = transitions
+                        parsed = self._close_set(
+                            interchange, group, result, validator, segments, position
+                        )
+                        result = validator = segments = None
+                        if parsed:
+                            yield parsed
+                    if tag == "GS":
+                        self._close_group(group)
+                        group = self._open_group(segment, interchange, seen_groups)
+                        seen_sets = set()
+                        continue
+                    if tag == "GE":
+                        if group is None:
+                            interchange.notes.append(
+                                ("022", f"GE at segment {segment.number} without a GS before it")
+                            )
+                        else:
+                            self._close_group(group, segment)
+                            group = None
+                        continue
+                    if group is None and tag == "TA1":
+                        continue  # an interchange acknowledgement travels outside groups
                     if group is None:
                         interchange.notes.append(
-                            ("022", f"GE at segment {segment.number} without a GS before it")
-                        )
-                    else:
-                        close_group(segment)
-                    continue
-                if group is None and tag == "TA1":
-                    continue  # an interchange acknowledgement travels outside groups
-                if group is None:
-                    interchange.notes.append(
-                        (
-                            "024",
-                            f"segment {tag} at segment {segment.number} of the file is outside "
-                            "a functional group (GS ... GE)",
-                        )
-                    )
-                    continue
-                if tag == "ST":
-                    parsed = close_set()
-                    if parsed:
-                        yield parsed
-                    position = 1
-                    result, validator = self._open_set(segment, group, interchange, seen_sets)
-                    segments = [segment] if keep else None
-                    continue
-                if tag == "SE":
-                    if result is None:
-                        group.group_errors.append(
-                            ("3", f"SE at segment {segment.number} without an ST before it")
+                            (
+                                "024",
+                                f"segment {tag} at segment {segment.number} of the file is "
+                                "outside a functional group (GS ... GE)",
+                            )
                         )
                         continue
-                    position += 1
-                    if keep:
-                        segments.append(segment)
-                    parsed = close_set(segment)
-                    yield parsed
-                    continue
-                # a segment between sets
-                group.group_errors.append(
-                    (
-                        "5",
-                        f"segment {tag} at segment {segment.number} of the file is outside a "
-                        "transaction set (ST ... SE)",
+                    if tag == "ST":
+                        position = 1
+                        result, validator = self._open_set(segment, group, interchange, seen_sets)
+                        segments = [segment] if keep else None
+                        if validator is not None:
+                            machine = validator.machine
+                            transitions = validator.transitions
+                            counters = validator.counters
+                            clean, matchers = self._fast_context(
+                                result.set_id, group.version, interchange.delimiters
+                            )
+                            clean_get = clean.get
+                        continue
+                    if tag == "SE":
+                        if result is None:
+                            group.group_errors.append(
+                                ("3", f"SE at segment {segment.number} without an ST before it")
+                            )
+                            continue
+                        position += 1
+                        if keep:
+                            segments.append(segment)
+                        if validator is not None:
+                            validator.transitions = transitions
+                        parsed = self._close_set(
+                            interchange, group, result, validator, segments, position, segment
+                        )
+                        result = validator = segments = None
+                        yield parsed
+                        continue
+                    # a segment between sets
+                    group.group_errors.append(
+                        (
+                            "5",
+                            f"segment {tag} at segment {segment.number} of the file is outside "
+                            "a transaction set (ST ... SE)",
+                        )
                     )
-                )
         except UnreadableFile as error:
             report.unreadable = str(error)
         if not report.interchanges and not report.unreadable:
             report.unreadable = "the file holds no interchange (it is empty or blank)"
-        parsed = close_set()
+        if validator is not None:
+            validator.transitions = transitions
+        parsed = self._close_set(interchange, group, result, validator, segments, position)
         if parsed:
             yield parsed
-        close_group()
-        close_interchange()
+        self._close_group(group)
+        self._close_interchange(interchange)
+
+    # --- the hot path's helpers ------------------------------------------------------
+
+    def _fast_context(self, set_id, version, delimiters):
+        """(clean segment texts, fast element checks) of a set spec with these
+        separators: a text found clean once is clean wherever the set has that segment."""
+        key = (set_id, version, delimiters.element, delimiters.component)
+        context = self._contexts.get(key)
+        if context is None:
+            context = self._contexts[key] = ({}, {})
+        return context
+
+    def _matcher(self, matchers, validator, tag):
+        delimiters = validator.delimiters
+        match = segment_matcher(
+            validator.spec.segments[tag],
+            self.rules.charset,
+            delimiters.element,
+            delimiters.component,
+        )
+        match = matchers[tag] = match or _no_fast_path
+        return match
+
+    # --- trailers --------------------------------------------------------------------
+
+    def _close_set(self, interchange, group, result, validator, segments, position, trailer=None):
+        """Check a set's trailer (or its absence); returns the ParsedSet, or None when no
+        set is open."""
+        if result is None:
+            return None
+        if trailer is None:
+            result.set_errors.append(("2", "the set ends without its SE trailer"))
+            if validator:
+                validator.close(position + 1, None)
+        else:
+            result.segment_count = position
+            declared, control = trailer.element(1), trailer.element(2)
+            if validator:
+                validator.close(position, trailer.number)
+            if declared != str(position):
+                result.set_errors.append(
+                    (
+                        "4",
+                        f"SE01 says {declared or 'nothing'} segments, the set has "
+                        f"{position} (counting ST and SE)",
+                    )
+                )
+            if control != result.control_number:
+                result.set_errors.append(
+                    ("3", f"SE02 is {control!r} but ST02 is {result.control_number!r}")
+                )
+        return ParsedSet(interchange, group, result, segments)
+
+    def _close_group(self, group, trailer=None):
+        if group is None:
+            return
+        if trailer is None:
+            group.group_errors.append(("3", "the group ends without its GE trailer"))
+            return
+        declared, control = trailer.element(1), trailer.element(2)
+        group.declared_sets = declared
+        if declared != str(len(group.sets)):
+            group.group_errors.append(
+                (
+                    "5",
+                    f"GE01 says {declared or 'nothing'} transaction sets, the group "
+                    f"has {len(group.sets)}",
+                )
+            )
+        if control != group.control_number:
+            group.group_errors.append(
+                ("4", f"GE02 is {control!r} but GS06 is {group.control_number!r}")
+            )
+
+    def _close_interchange(self, interchange, trailer=None):
+        if interchange is None:
+            return
+        if trailer is None:
+            interchange.notes.append(
+                ("023", "the file ends (or a new ISA starts) before this interchange's IEA")
+            )
+            return
+        declared, control = trailer.element(1), trailer.element(2)
+        interchange.declared_groups = declared
+        interchange.trailer_control_number = control
+        if declared != str(len(interchange.groups)):
+            interchange.notes.append(
+                (
+                    "021",
+                    f"IEA01 says {declared or 'nothing'} groups, the interchange has "
+                    f"{len(interchange.groups)}",
+                )
+            )
+        if control != interchange.control_number:
+            interchange.notes.append(
+                ("001", f"IEA02 is {control!r} but ISA13 is {interchange.control_number!r}")
+            )
 
     # --- envelope headers -----------------------------------------------------------
 
@@ -385,10 +475,15 @@ class X12Reader:
                 )
             else:
                 result.name = spec.name
-                checkers = self._checkers.setdefault((set_id, group.version), {})
-                validator = SetValidator(
-                    spec, result, interchange.delimiters, self._known_tags, checkers, self.rules
+                delimiters = interchange.delimiters
+                key = (set_id, group.version)
+                machine = self._machines.get(key)
+                if machine is None:
+                    machine = self._machines[key] = StructureMachine(spec, self._known_tags)
+                checkers = self._checkers.setdefault(
+                    (*key, delimiters.element, delimiters.component), {}
                 )
+                validator = SetValidator(machine, result, delimiters, checkers, self.rules)
         return result, validator
 
 
