@@ -1,18 +1,25 @@
 import json
+import re
+from datetime import timedelta
 from urllib.parse import urljoin
 
 from odoo import api, fields, models
+from odoo.addons.logistics_connector_base.lib import webhook_signature
 from odoo.addons.logistics_connector_base.lib.errors import (
     BusinessError,
     ConfigurationError,
     DocumentValidationError,
 )
+from odoo.exceptions import UserError
 
 from ..lib import shipbob
 
 CREATE_PATHS = {"order_release": "order", "receipt": "receiving", "return": "return"}
 # A partner paging for ever must not hold a worker: 2,000 pages of 250 SKUs is 500,000 SKUs.
 MAX_INVENTORY_PAGES = 2000
+MAX_SUBSCRIPTION_PAGES = 50
+# The signing secret ShipBob accepts on a subscription: whsec_ and 24 bytes in base64.
+SHIPBOB_SECRET = re.compile(r"whsec_[a-zA-Z0-9+/]{32}")
 
 
 class LogisticsAdapterShipbob(models.AbstractModel):
@@ -397,3 +404,106 @@ class LogisticsAdapterShipbob(models.AbstractModel):
             count=len(channels),
             channels=", ".join(f"{c.get('name')} (id {c.get('id')})" for c in channels) or "-",
         )
+
+    # ---- webhook subscription -----------------------------------------------------------------
+    @api.model
+    def _register_webhooks(self, backend):
+        """Subscribe the partner's webhook URL to ShipBob's public topics with the partner's
+        signing secret (POST /webhook), once: a subscription of this URL with the same topics
+        and secret is kept, one that differs is replaced, subscriptions of other URLs are left
+        alone. Returns what was done, in words."""
+        url = backend.sudo().webhook_url
+        if backend.environment == "production" and not (url or "").startswith("https://"):
+            raise UserError(
+                self.env._(
+                    "ShipBob only calls https addresses, and the webhook URL of %(partner)s is "
+                    "%(url)s: set the System Parameter web.base.url to Odoo's public https "
+                    "address, then register again.",
+                    partner=backend.name,
+                    url=url,
+                )
+            )
+        secret = self._subscription_secret(backend)
+        transport = backend._rest_transport()
+        mine = [s for s in self._subscriptions(transport) if s.get("url") == url]
+        wanted = set(shipbob.PUBLIC_TOPICS)
+        kept = [
+            s
+            for s in mine
+            if set(s.get("topics") or ()) == wanted and s.get("secret") in (None, secret)
+        ][:1]
+        for stale in [s for s in mine if s not in kept]:
+            transport.request("DELETE", f"webhook/{stale['id']}", accept_statuses=(404,))
+        if kept:
+            subscription, done = kept[0], self.env._("was already registered")
+        else:
+            response = transport.request(
+                "POST",
+                "webhook",
+                json={
+                    "topics": list(shipbob.PUBLIC_TOPICS),
+                    "url": url,
+                    "description": f"Odoo Logistics Connector ({backend.code})",
+                    "secret": secret,
+                },
+                accept_statuses=(422,),
+            )
+            if response.status == 422:
+                raise UserError(
+                    self.env._(
+                        "ShipBob refused the webhook subscription of %(partner)s: %(answer)s",
+                        partner=backend.name,
+                        answer=response.text[:300],
+                    )
+                )
+            subscription, done = response.json(), self.env._("is registered")
+        backend.sudo().shipbob_webhook_id = str(subscription.get("id") or "")
+        return self.env._(
+            "ShipBob's subscription %(id)s %(done)s: %(url)s gets %(topics)s.",
+            id=subscription.get("id"),
+            done=done,
+            url=url,
+            topics=", ".join(shipbob.PUBLIC_TOPICS),
+        )
+
+    @api.model
+    def _subscriptions(self, transport):
+        found, path = [], "webhook"
+        for _page in range(MAX_SUBSCRIPTION_PAGES):
+            response = transport.request("GET", path)
+            answer = response.json() or []
+            found += answer.get("items", []) if isinstance(answer, dict) else answer
+            next_page = response.headers.get("next-page")
+            if not next_page:
+                break
+            path = urljoin(transport.base_url + "/", next_page)
+        return found
+
+    @api.model
+    def _subscription_secret(self, backend):
+        """The partner's signing secret in the form ShipBob accepts (24 bytes): one of
+        another length is replaced by a new one, the old one staying valid for the grace
+        period, as when it is rotated."""
+        configured = backend._config_value("webhook_secret")
+        current = configured or backend.sudo().webhook_secret
+        if current and SHIPBOB_SECRET.fullmatch(current):
+            return current
+        if configured:
+            raise UserError(
+                self.env._(
+                    "The signing secret of %(partner)s comes from the server configuration and "
+                    "ShipBob does not accept it (it takes whsec_ and 24 bytes in base64, 32 "
+                    "characters): put such a secret there, then register again.",
+                    partner=backend.name,
+                )
+            )
+        fresh = webhook_signature.generate_secret(24)
+        values = {"webhook_secret": fresh}
+        if current:
+            values.update(
+                webhook_secret_previous=current,
+                webhook_secret_previous_expiry=fields.Datetime.now()
+                + timedelta(hours=backend.webhook_rotation_grace_hours),
+            )
+        backend.sudo().write(values)
+        return fresh

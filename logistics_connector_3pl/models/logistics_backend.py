@@ -33,6 +33,39 @@ class LogisticsBackend(models.Model):
         "with a carrier need a Carrier Service mapping instead.",
     )
     routing_rule_ids = fields.One2many("logistics.routing.rule", "backend_id")
+    shipbob_webhook_id = fields.Char(
+        string="ShipBob Webhook Subscription",
+        readonly=True,
+        copy=False,
+        help="ShipBob's id of the subscription that sends its events to this partner's webhook "
+        "URL (Register Webhooks).",
+    )
+
+    def action_shipbob_register_webhooks(self):
+        """Register Webhooks (button): subscribe this partner's webhook URL to ShipBob's
+        topics with its signing secret; registering again changes nothing, or replaces a
+        subscription whose topics or secret differ."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.adapter != "shipbob":
+            raise UserError(
+                self.env._(
+                    "%(partner)s does not use the ShipBob adapter: its webhooks are set up in "
+                    "the partner's own portal.",
+                    partner=self.name,
+                )
+            )
+        try:
+            detail = self._get_adapter()._register_webhooks(self)
+        except LogisticsError as error:
+            return self._notify(
+                self.env._("The webhooks of %(name)s were not registered", name=self.name),
+                self._masked_text(error.message),
+                "danger",
+            )
+        return self._notify(
+            self.env._("Webhooks of %(name)s registered", name=self.name), detail, "success"
+        )
 
     def action_logistics_pull_inventory(self):
         """Sync inventory now (button); the reconciliation runs in the partner's jobs."""

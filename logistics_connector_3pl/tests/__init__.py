@@ -6,3 +6,4 @@ from . import test_flatfile
 from . import test_inventory_sync
 from . import test_shipbob_lifecycle
 from . import test_demo_partners
+from . import test_shipbob_webhooks

@@ -16,7 +16,8 @@ Partner API, under ``/<version>`` (2025-07, 2026-01, 2026-07):
     POST /order/<id>/cancel             GET /order/<id>/shipment
     POST /receiving                     GET /receiving?PurchaseOrderNumbers=  GET /receiving/<id>
     POST /return                        GET /return?ReferenceIds=             GET /return/<id>
-    GET  /inventory?Page=&Limit=        POST /webhook  GET /webhook  DELETE /webhook/<id>
+    GET  /inventory?Page=&Limit=
+    POST /webhook {"topics", "url", "secret"}   GET /webhook   DELETE /webhook/<id>
 
 Webhook topics: ShipBob's public ones (order.shipped, order.delivered, order.shipment.delivered,
 order.shipment.tracking.updated, order.shipment.on_hold, order.shipment.exception,
@@ -36,6 +37,7 @@ Simulation API (no auth, loopback only; each also a Python method of ThreePLSand
     POST /_sim/reset   GET /_sim/state   POST /_sim/redeliver
 """
 
+import base64
 import copy
 import hmac
 import json
@@ -88,6 +90,18 @@ PROGRESS = ("acknowledged", "picked", "packed")
 FROZEN_FOR_CHANGES = ("picked", "packed")
 FROZEN_FOR_CANCEL = ("packed",)
 RETURN_ACTIONS = ("Restock", "Quarantine", "Dispose", "Damaged", "ReturnToSender")
+# What POST /webhook accepts (2026-07's list, the sandbox's own topics too) and its secret.
+SUBSCRIBABLE_TOPICS = (
+    "order.shipped", "order.delivered", "order.shipment.delivered", "order.shipment.exception",
+    "order.shipment.on_hold", "order.shipment.cancelled", "order.shipment.tracking.updated",
+    "order.shipment.address.updated", "order.shipment.line_item.added",
+    "order.shipment.line_item.removed", "order.shipment.line_item.updated",
+    "order.shipment.shipping_service.updated", "return.created", "return.updated",
+    "return.completed", "billing.charge.created",
+    "order.acknowledged", "order.picked", "order.packed", "receiving.completed",
+    "inventory.adjusted",
+)  # fmt: skip
+SECRET_PATTERN = re.compile(r"whsec_[a-zA-Z0-9+/]{32}")
 
 
 def _now():
@@ -683,12 +697,14 @@ class ThreePLSandbox(LoopbackSandbox):
             "body": json.dumps({"type": topic, "timestamp": _iso(moment), "data": data}),
         }
         with self._lock:
-            urls = [
-                s["subscription_url"] for s in self.subscriptions.values() if s["topic"] == topic
+            # Each subscription signs with its own secret; the URL given at start (demo, tests)
+            # with the sandbox's.
+            targets = [
+                (s["url"], s["secret"]) for s in self.subscriptions.values() if topic in s["topics"]
             ]
-            if self.webhook_url and self.webhook_url not in urls:
-                urls.append(self.webhook_url)
-            event["urls"] = urls
+            if self.webhook_url and self.webhook_url not in [url for url, _secret in targets]:
+                targets.append((self.webhook_url, self.webhook_secret))
+            event["targets"] = targets
             fault = self._webhook_faults[0] if self._webhook_faults else None
             if fault:
                 fault[1] -= 1
@@ -717,12 +733,13 @@ class ThreePLSandbox(LoopbackSandbox):
         if self._outbox is not None:
             self._outbox.put(event)
             return []
-        return [self._post(event, url) for url in event["urls"]]
+        return [self._post(event, url, secret) for url, secret in event["targets"]]
 
-    def _post(self, event, url):
-        if not self.webhook_secret:
+    def _post(self, event, url, secret=None):
+        secret = secret or self.webhook_secret
+        if not secret:
             raise ValueError("no webhook secret: construct the sandbox with webhook_secret=")
-        signature = Webhook(self.webhook_secret).sign(event["id"], event["moment"], event["body"])
+        signature = Webhook(secret).sign(event["id"], event["moment"], event["body"])
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "ShipBobSandbox/1.0",
@@ -751,11 +768,11 @@ class ThreePLSandbox(LoopbackSandbox):
             event = outbox.get()
             if event is None:
                 return
-            for url in event["urls"]:
+            for url, secret in event["targets"]:
                 for pause in (0, 1, 5, 30):
                     if pause and self._wakeup.wait(pause):
                         break
-                    status, _text = self._post(event, url)
+                    status, _text = self._post(event, url, secret)
                     if status and 200 <= status < 300:
                         break
 
@@ -1241,23 +1258,38 @@ class ThreePLSandbox(LoopbackSandbox):
         self.returns[return_id] = item
         return _Reply(201, copy.deepcopy(item))
 
-    # webhook subscriptions
+    # webhook subscriptions (the dated versions' shape: several topics, a URL, a secret)
     def _webhooks(self, method, rest, body):
         if not rest and method == "POST":
-            topic, url = body.get("topic"), body.get("subscription_url")
-            if not isinstance(topic, str) or not isinstance(url, str) or not url.startswith("http"):
-                return _problem(400, "subscription_url", "topic and subscription_url are required")
-            webhook_id = self._next_id("webhook")
+            topics, url = body.get("topics"), body.get("url")
+            if not isinstance(topics, list) or not topics:
+                return _problem(422, "topics", "topics must be a non-empty list")
+            unknown = [t for t in topics if t not in SUBSCRIBABLE_TOPICS]
+            if unknown:
+                return _problem(422, "topics", f"Unknown topic(s): {', '.join(map(str, unknown))}")
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                return _problem(422, "url", "url must be an absolute http(s) URL")
+            secret = body.get("secret")
+            if secret is None:
+                secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+            elif not isinstance(secret, str) or not SECRET_PATTERN.fullmatch(secret):
+                return _problem(
+                    422, "secret", "secret must match ^whsec_[a-zA-Z0-9+/]{32}$ (24 bytes)"
+                )
+            webhook_id = str(self._next_id("webhook"))
             self.subscriptions[webhook_id] = {
                 "id": webhook_id,
-                "topic": topic,
-                "subscription_url": url,
+                "created_at": _iso(),
+                "description": body.get("description"),
+                "secret": secret,
+                "topics": list(dict.fromkeys(topics)),
+                "url": url,
             }
-            return _Reply(201, dict(self.subscriptions[webhook_id]))
+            return _Reply(200, dict(self.subscriptions[webhook_id]))
         if not rest and method == "GET":
             return _Reply(200, [dict(s) for s in self.subscriptions.values()])
-        if len(rest) == 1 and method == "DELETE" and rest[0].isdigit():
-            if self.subscriptions.pop(int(rest[0]), None) is None:
+        if len(rest) == 1 and method == "DELETE":
+            if self.subscriptions.pop(rest[0], None) is None:
                 return _problem(404, "id", "no such subscription")
             return _Reply(204)
         return _problem(404, "path", "no such webhook route")
