@@ -1,6 +1,6 @@
 {
     "name": "Logistics Connector - EDI X12",
-    "summary": "X12 940/945/944/846/997 with trading partners over SFTP, own validated X12 engine",
+    "summary": "X12 EDI over SFTP: 940/943/856 out, 945/944/846/214/210 in, 997s; own X12 engine",
     "version": "18.0.1.1.0",
     "category": "Inventory/Logistics",
     "website": "https://github.com/logistics-connector/logistics-connector",
@@ -11,6 +11,11 @@
     "depends": ["logistics_connector_base"],
     "demo": ["demo/logistics_edi_demo.xml"],
     "external_dependencies": {"python": ["paramiko"]},
+    "assets": {
+        "web.assets_tests": [
+            "logistics_connector_edi/static/tests/tours/*.js",
+        ],
+    },
     "data": [
         "security/ir.model.access.csv",
         "security/logistics_x12_security.xml",

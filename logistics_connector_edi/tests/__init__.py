@@ -6,3 +6,5 @@ from . import test_x12_properties
 from . import test_x12_screens
 from . import test_x12_sftp_partner
 from . import test_x12_partner_settings
+from . import test_x12_sets_and_carrier_news
+from . import test_x12_screens_tour
