@@ -330,3 +330,40 @@ class TestExtensivReceiptsReturnsInventory(ExtensivCase):
         self.assertEqual(self.on_hand(self.gadget), 5)
         [mismatch] = self.exceptions(exception_type="inventory_mismatch")
         self.assertIn("GADGET-1: 5 / 8", mismatch.description)
+
+
+class TestExtensivShortShipmentAndRateLimit(ExtensivCase):
+    def test_a_closed_order_short_of_units_with_lots_is_applied_and_told(self):
+        paint = self.product("Paint", "PAINT-EXT2", tracking="lot")
+        self.put_in_stock(paint, 5, "L-A")
+        picking = self.delivery([(self.widget, 5), (paint, 5)])
+        self.run_jobs()
+        self.wms.ship(picking.name, {"WIDGET-1": 2, "PAINT-EXT2": 5}, lots={"PAINT-EXT2": "L-A"})
+        [shipment] = self.poll()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(
+            sorted(picking.move_ids.mapped(lambda m: (m.product_id.default_code, m.quantity))),
+            [("PAINT-EXT2", 5), ("WIDGET-1", 2)],
+        )
+        self.assertEqual(picking.move_line_ids.filtered("lot_id").lot_id.name, "L-A")
+        [short] = self.exceptions(picking, "partial_shipment")
+        self.assertIn("shipped less than ordered", short.name)
+        rest = picking.backorder_ids
+        self.assertEqual(rest.move_ids.product_uom_qty, 3, "the rest, per the partner's setting")
+
+    def test_429_waits_the_partners_delay_then_goes_through(self):
+        picking = self.delivery([(self.widget, 1)], ready=False)
+        self.wms.inject(kind="rate_limit")
+        self.put_in_stock(self.widget, 1)
+        picking.action_confirm()
+        picking.action_assign()
+        self.run_jobs()
+        [release] = self.messages(picking)
+        self.assertEqual(release.state, "retry")
+        self.assertGreaterEqual(
+            (release.next_attempt_at - release.write_date).total_seconds(), 2, "Retry-After"
+        )
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(release.state, "done", release.error_message)
+        self.assertEqual(len(self.wms.orders), 1)

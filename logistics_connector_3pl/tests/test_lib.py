@@ -4,7 +4,7 @@ import doctest
 
 import pytest
 
-from odoo.addons.logistics_connector_3pl.lib import flatfile, shipbob, status
+from odoo.addons.logistics_connector_3pl.lib import extensiv, flatfile, shipbob, status
 from odoo.addons.logistics_connector_base.lib import canonical
 from odoo.addons.logistics_connector_base.lib.errors import DocumentValidationError
 
@@ -114,3 +114,68 @@ def test_shipment_topics_carry_one_shipment_and_the_sandbox_topics_are_kept_apar
     assert set(shipbob.PUBLIC_TOPICS).isdisjoint(shipbob.SANDBOX_TOPIC_FLOWS)
     assert shipbob.flow_for_topic("order.picked") == "ack"
     assert shipbob.flow_for_topic("order.on_hold") == "webhook", "not a ShipBob topic"
+
+
+def _receiver(status=1, items=()):
+    return {
+        "referenceNum": "WH/IN/7",
+        "poNum": "P7",
+        "facilityIdentifier": {"id": 3},
+        "readOnly": {
+            "receiverId": 801,
+            "status": status,
+            "isClosed": True,
+            "lastModifiedDate": "2026-01-02T00:00:00.000Z",
+        },
+        "receiveItems": [
+            {"itemIdentifier": {"sku": sku}, "qty": qty, "lotNumber": lot, "qualifier": qualifier}
+            for sku, qty, lot, qualifier in items
+        ],
+    }
+
+
+def test_extensiv_receipt_counts_damaged_units_by_qualifier():
+    receipt = extensiv.receipt_of(
+        _receiver(items=[("A", 7, None, ""), ("A", 2, None, "DMG"), ("B", 3, "L1", "")])
+    )
+    canonical.check(receipt)
+    assert receipt["lines"] == [
+        {"sku": "A", "lot": None, "quantity_received": 7, "quantity_damaged": 2},
+        {"sku": "B", "lot": "L1", "quantity_received": 3, "quantity_damaged": 0},
+    ]
+    assert receipt["receipt_reference"] == "EXT-R801"
+
+
+def test_extensiv_return_dispositions_and_cancellation():
+    done = extensiv.return_of(
+        _receiver(items=[("A", 2, None, ""), ("A", 1, None, "DMG"), ("A", 1, None, "QC")])
+    )
+    canonical.check(done)
+    assert [(line["disposition"], line["quantity"]) for line in done["lines"]] == [
+        ("restock", 2),
+        ("damaged", 1),
+        ("quarantine", 1),
+    ]
+    assert done["original_order_reference"] == "P7"
+    cancelled = extensiv.return_of(_receiver(status=2, items=[("A", 4, None, "")]))
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["lines"][0]["quantity_received"] == 0
+
+
+def test_extensiv_snapshot_sums_rows_by_lot_without_damaged_units():
+    rows = [
+        {"itemIdentifier": {"sku": "A"}, "onHand": 4, "available": 3, "lotNumber": "L1"},
+        {"itemIdentifier": {"sku": "A"}, "onHand": 2, "available": 2, "lotNumber": "L1"},
+        {"itemIdentifier": {"sku": "A"}, "onHand": 5, "qualifier": "DMG"},
+        {"itemIdentifier": {"sku": "B"}, "onHand": 1},
+    ]
+    snapshot = extensiv.snapshot_of(rows, 3, "2026-01-02T00:00:00Z")
+    canonical.check(snapshot)
+    assert snapshot["items"] == [
+        {"sku": "A", "lot": "L1", "on_hand": 6, "available": 5},
+        {"sku": "B", "lot": None, "on_hand": 1, "available": 0},
+    ]
+    with pytest.raises(DocumentValidationError, match="stock detail lacks"):
+        extensiv.snapshot_of([{"onHand": 1}], 3, "2026-01-02T00:00:00Z")
+    with pytest.raises(DocumentValidationError, match="receiver lacks"):
+        extensiv.receipt_of(_receiver(items=[]))
