@@ -169,6 +169,20 @@ RAW_BODY_KEY = "logistics_connector.raw_body"
 BACKEND_KEY = "logistics_connector.backend_id"
 INCOMPLETE_BODY = object()
 UNKNOWN_PARTNER_BODY_LIMIT = 1024
+INTAKE_BACKEND_FIELDS = [
+    "name",
+    "code",
+    "company_id",
+    "environment",
+    "adapter",
+    "channel_name",
+    "max_attempts",
+    "inbound_batch_size",
+    "webhook_max_body_kb",
+    "webhook_secret",
+    "webhook_secret_previous",
+    "webhook_secret_previous_expiry",
+]
 
 
 def body_limit(backend):
@@ -184,8 +198,11 @@ def read_raw_body(token):
     environ = httprequest.environ
     if RAW_BODY_KEY in environ:
         return  # a retried request (concurrency) reads the same body again
+    # With every field the intake reads: one query for the lookup and the reads.
     backend = (
-        request.env["logistics.backend"].sudo().search([("webhook_token", "=", token)], limit=1)
+        request.env["logistics.backend"]
+        .sudo()
+        .search_fetch([("webhook_token", "=", token)], INTAKE_BACKEND_FIELDS, limit=1)
     )
     environ[BACKEND_KEY] = backend.id
     limit = body_limit(backend)

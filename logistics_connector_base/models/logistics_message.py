@@ -430,6 +430,9 @@ class LogisticsMessage(models.Model):
         content_hash = hashlib.sha256(raw).hexdigest()
         vals = {
             "backend_id": backend.id,
+            # Given, not computed after the insert: one UPDATE less per delivery.
+            "company_id": backend.company_id.id,
+            "needs_person": False,
             "flow": flow,
             "direction": "inbound",
             "idempotency_key": event_id or content_hash,
@@ -440,8 +443,14 @@ class LogisticsMessage(models.Model):
             "max_attempts": backend.max_attempts,
             "state": "pending",
         }
-        message, created = self._create_once(vals)
-        if created:
+        batched = self._applied_in_batches_for(backend, flow, "inbound")
+        if batched:
+            # Born attached to the partner's batch job (a job that ends up with no new
+            # message, the delivery being a duplicate, finds nothing to do).
+            vals.update(self._batch_job_values(backend, flow))
+        # A delivery is new far more often than redelivered: insert first, look up on conflict.
+        message, created = self._create_once(vals, search_first=False)
+        if created and not batched:
             message._enqueue()
         return message, created
 
@@ -485,16 +494,17 @@ class LogisticsMessage(models.Model):
         return outcome
 
     @api.model
-    def _create_once(self, vals):
+    def _create_once(self, vals, search_first=True):
         """Insert, or return the existing message with the same idempotency key. The unique
-        index decides, so two concurrent transactions can never both create it."""
+        index decides, so two concurrent transactions can never both create it. Without
+        ``search_first`` the insert is tried at once (cheaper when a duplicate is rare)."""
         domain = [
             ("backend_id", "=", vals["backend_id"]),
             ("direction", "=", vals["direction"]),
             ("flow", "=", vals["flow"]),
             ("idempotency_key", "=", vals["idempotency_key"]),
         ]
-        existing = self.sudo().search(domain, limit=1)
+        existing = self.sudo().search(domain, limit=1) if search_first else None
         if existing:
             return existing, False
         try:
@@ -547,37 +557,58 @@ class LogisticsMessage(models.Model):
             )
 
     def _applied_in_batches(self):
+        return self._applied_in_batches_for(self.backend_id, self.flow, self.direction)
+
+    @api.model
+    def _applied_in_batches_for(self, backend, flow, direction):
         """Light inbound events (acknowledgements, tracking events) are local work of a few
         milliseconds: one job per event would cost more than the event."""
         return (
-            self.direction == "inbound"
-            and self.flow in LIGHT_INBOUND_FLOWS
-            and self.backend_id.inbound_batch_size > 1
+            direction == "inbound"
+            and flow in LIGHT_INBOUND_FLOWS
+            and backend.inbound_batch_size > 1
         )
 
     def _enqueue_batches(self, continuation=False):
         """Give the messages to one batch job per partner and flow: the pending one if there
         is one (its identity key), else a new one (always a new one to continue a batch)."""
-        now = fields.Datetime.now()
         for (backend, flow), messages in self.grouped(lambda m: (m.backend_id, m.flow)).items():
-            job = (
+            messages.write(self._batch_job_values(backend, flow, continuation))
+
+    @api.model
+    def _batch_job_values(self, backend, flow, continuation=False):
+        """The values that give a message to the partner's batch job of ``flow``."""
+        identity_key = f"logistics.batch:{backend.id}:{flow}"
+        job_uuid = None
+        if not continuation:
+            # queue_job's own identity-key lookup, in one query instead of a search and a
+            # read of the whole job: this runs for every light webhook delivery.
+            self.env.cr.execute(
+                "SELECT uuid FROM queue_job WHERE identity_key = %s"
+                " AND state IN ('wait_dependencies', 'pending', 'enqueued')"
+                " ORDER BY date_created DESC LIMIT 1",
+                (identity_key,),
+            )
+            row = self.env.cr.fetchone()
+            job_uuid = row and row[0]
+        if not job_uuid:
+            job_uuid = (
                 self.browse()
                 .with_delay(
                     channel=backend.channel_name,
                     description=f"{backend.name}: apply {flow} events",
-                    identity_key=None if continuation else f"logistics.batch:{backend.id}:{flow}",
+                    identity_key=None if continuation else identity_key,
                     max_retries=0,
                 )
                 ._process_batch(backend.id, flow)
+                .uuid
             )
-            messages.write(
-                {
-                    "state": "queued",
-                    "job_uuid": job.uuid,
-                    "queued_at": now,
-                    "next_attempt_at": False,
-                }
-            )
+        return {
+            "state": "queued",
+            "job_uuid": job_uuid,
+            "queued_at": fields.Datetime.now(),
+            "next_attempt_at": False,
+        }
 
     @api.model
     def _process_batch(self, backend_id, flow):
