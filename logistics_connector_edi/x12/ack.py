@@ -89,6 +89,12 @@ def build_997(group_result, control_number):
     return TransactionSet("997", control_number, segments)
 
 
+def _reply_version(version):
+    """GS08 of the 997 answering a group in ``version``: 005010 for a 005010 group (its
+    997 has the 005010 codes), 004010 otherwise."""
+    return "005010" if (version or "")[:6] == "005010" else "004010"
+
+
 def build_acknowledgements(
     report,
     interchange_control_number=1,
@@ -99,7 +105,8 @@ def build_acknowledgements(
 ):
     """One reply interchange per input interchange: a TA1 when the envelope has errors (or
     the sender asked for one with ISA14=1, or ``always_ta1``), and a 997 group answering
-    every functional group unless the whole interchange was rejected.
+    every functional group unless the whole interchange was rejected. The reply keeps the
+    input's versions: ISA12 00401 or 00501, a 005010 997 for a 005010 group.
 
     Control numbers count up from the given ones; returns a list of ``Interchange``.
     """
@@ -124,9 +131,10 @@ def build_acknowledgements(
         if received.code != REJECTED and received.groups:
             by_pair = {}
             for group in received.groups:
-                key = (_echo(group.receiver, 15), _echo(group.sender, 15))
+                version = _reply_version(group.version)
+                key = (_echo(group.receiver, 15), _echo(group.sender, 15), version)
                 if key not in by_pair:
-                    by_pair[key] = FunctionalGroup("FA", *key, gs06, "004010", date=now)
+                    by_pair[key] = FunctionalGroup("FA", *key[:2], gs06, version, date=now)
                     gs06 += 1
                     reply.groups.append(by_pair[key])
                 by_pair[key].sets.append(build_997(group, st02))

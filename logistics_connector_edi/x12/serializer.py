@@ -14,6 +14,8 @@ from .errors import SerializationError
 from .tokenizer import Delimiters
 
 LINE_BREAK_CHOICES = {"none": "", "lf": "\n", "crlf": "\r\n"}
+# the repetition separator (ISA11) of a 00501 interchange when none is configured
+REPETITION_CANDIDATES = "^|!{}"
 
 
 class _Label:
@@ -60,13 +62,24 @@ class Interchange:
     control_number: int
     usage: str = "P"  # ISA15: P production, T test
     ack_requested: bool = False
-    version: str = "00401"
+    # ISA12; None: 00501 when a group is in version 005010 or later, else 00401
+    version: str | None = None
     groups: list = field(default_factory=list)
     # segments written between the ISA and the first GS (TA1 acknowledgements)
     interchange_segments: list = field(default_factory=list)
     date: datetime.datetime | None = None
     authorization: tuple = ("00", "")
     security: tuple = ("00", "")
+
+
+def interchange_version(interchange):
+    """ISA12 of ``interchange``: its own, or 00501 when one of its groups is in version
+    005010 or later (a 005010 group travels in a 00501 envelope), else 00401."""
+    if interchange.version:
+        return interchange.version
+    if any((group.version or "") >= "005010" for group in interchange.groups):
+        return "00501"
+    return "00401"
 
 
 def format_number(value, decimals=0):
@@ -111,9 +124,27 @@ class Serializer:
         for char in separators:
             if char.isalnum() or len(char) != 1:
                 raise SerializationError(f"{char!r} cannot be a separator")
-        self._separators = tuple(separators)
         self._invalid = INVALID_CHARACTER[charset]
-        self._clean = set()  # values already checked (units, qualifiers repeat on every line)
+        self._active = None
+        self._use(self.delimiters)
+
+    def _use(self, delimiters):
+        """Write with ``delimiters`` from now on."""
+        if delimiters != self._active:
+            self._active = delimiters
+            self._separators = tuple(delimiters.all())
+            self._clean = set()  # values already checked (units, qualifiers repeat on every line)
+
+    def _delimiters_for(self, version):
+        """The separators of an interchange in ISA12 ``version``: from 00501 on one is the
+        repetition separator; "^" (or another special character still free) when none was
+        configured."""
+        d = self.delimiters
+        if version < "00501" or d.repetition:
+            return d
+        taken = d.all()
+        free = next(c for c in REPETITION_CANDIDATES if c not in taken)
+        return Delimiters(d.element, d.component, d.segment, free)
 
     # --- public API ------------------------------------------------------------------
 
@@ -125,7 +156,9 @@ class Serializer:
         """The interchange as pieces of text (one per segment), for streaming writes."""
         problems = []
         now = interchange.date or datetime.datetime.now(datetime.timezone.utc)
-        yield self._isa(interchange, now, problems)
+        version = interchange_version(interchange)
+        self._use(self._delimiters_for(version))
+        yield self._isa(interchange, version, now, problems)
         for tag, elements in interchange.interchange_segments:
             yield self._segment(tag, elements, problems, f"{tag} (interchange level)")
         for group in interchange.groups:
@@ -174,14 +207,9 @@ class Serializer:
 
     # --- pieces ----------------------------------------------------------------------
 
-    def _isa(self, interchange, now, problems):
-        d = self.delimiters
-        if interchange.version >= "00501":
-            if not d.repetition:
-                problems.append("version 00501 needs a repetition separator (ISA11)")
-            standards = d.repetition or "^"
-        else:
-            standards = "U"
+    def _isa(self, interchange, version, now, problems):
+        d = self._active
+        standards = d.repetition if version >= "00501" else "U"
         control = str(int(interchange.control_number))
         if len(control) > 9:
             problems.append(f"ISA13 {control} has more than 9 digits")
@@ -197,7 +225,7 @@ class Serializer:
             (now.strftime("%y%m%d"), 6),
             (now.strftime("%H%M"), 4),
             (standards, 1),
-            (interchange.version, 5),
+            (version, 5),
             (control.zfill(9), 9),
             ("1" if interchange.ack_requested else "0", 1),
             (interchange.usage, 1),
@@ -217,7 +245,7 @@ class Serializer:
     def _segment(self, tag, elements, problems, where):
         """One segment as text. ``where`` names it in problems: a string, or a callable
         that makes the string (only needed when something is wrong)."""
-        d = self.delimiters
+        d = self._active
         clean = self._clean
         texts = []
         for position, value in enumerate(elements, start=1):

@@ -5,6 +5,8 @@ Segments the engine has no element dictionary for are left out: a partner sendin
 gets "segment not in the defined transaction set" until they are added here.
 """
 
+import functools
+
 from .dictionary_004010 import SEGMENTS_BY_TAG
 from .spec import LOOP, Registry, S, SetSpec
 
@@ -305,9 +307,19 @@ def build_sets():
     return specs
 
 
+@functools.cache
+def _default_specs():
+    from .sets_005010 import build_sets as build_005010
+
+    specs = build_sets()
+    return (*specs, *build_005010(specs))
+
+
 def default_registry():
-    """A registry with every 004010 set of this module."""
+    """A registry with every 004010 set of this module and its 005010 edition
+    (``sets_005010``). Which versions a partner may send is the partner's rule
+    (``PartnerRules.versions``), not the registry's."""
     registry = Registry()
-    for spec in build_sets():
+    for spec in _default_specs():
         registry.register(spec)
     return registry

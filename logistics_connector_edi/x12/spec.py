@@ -262,6 +262,79 @@ def derive(spec, version=None, segments=None, body=None):
     )
 
 
+# --- versions derived from another ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentChange:
+    """How a later version changes one segment: elements added after its last one,
+    positions redefined (``((position, ElementSpec), ...)``, 1-based), components added
+    after the last one of a composite (``((position, (ElementSpec, ...)), ...)``), syntax
+    rules added (``"C0704"``)."""
+
+    added: tuple = ()
+    replaced: tuple = ()
+    components: tuple = ()
+    rules: str = ""
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What ``version`` changes against the version its sets are derived from.
+
+    :param elements: attributes of data elements by their number, wherever the element is
+        used, also inside composites: ``{127: {"max_length": 50}}``
+    :param segments: ``{tag: SegmentChange}``
+    """
+
+    version: str
+    elements: dict = field(default_factory=dict)
+    segments: dict = field(default_factory=dict)
+
+    def segment(self, segment):
+        """``segment`` (a SegmentSpec) as this version defines it."""
+
+        def element(spec):
+            if spec.components:
+                spec = replace(spec, components=tuple(map(element, spec.components)))
+            attributes = self.elements.get(spec.ref)
+            if attributes:
+                codes = attributes.get("codes")
+                if codes is not None:
+                    codes = codes.split() if isinstance(codes, str) else codes
+                    attributes = {**attributes, "codes": frozenset(codes)}
+                spec = replace(spec, **attributes)
+            return spec
+
+        elements = list(map(element, segment.elements))
+        rules = segment.rules
+        change = self.segments.get(segment.tag)
+        if change is not None:
+            for position, spec in change.replaced:
+                elements[position - 1] = element(spec)
+            for position, components in change.components:
+                composite = elements[position - 1]
+                elements[position - 1] = replace(
+                    composite, components=(*composite.components, *map(element, components))
+                )
+            elements.extend(map(element, change.added))
+            rules += tuple(SyntaxRule.parse(r) for r in change.rules.split())
+        elements = tuple(elements)
+        if elements == segment.elements and rules == segment.rules:
+            return segment
+        return replace(segment, elements=elements, rules=rules)
+
+    def apply(self, spec):
+        """The edition of set ``spec`` in this version: the same structure, the segments
+        this version changes replaced."""
+        changed = {}
+        for tag, segment in spec.segments.items():
+            edited = self.segment(segment)
+            if edited is not segment:
+                changed[tag] = edited
+        return derive(spec, self.version, segments=changed)
+
+
 def apply_rules(spec, rules):
     """``spec`` with ``rules`` layered on top (restricted codes, extra mandatory parts)."""
     segments = dict(spec.segments)
