@@ -1,5 +1,6 @@
 from . import test_adapter_registration
 from . import test_x12_canonical
+from . import test_x12_005010
 from . import test_x12_cli
 from . import test_x12_engine
 from . import test_x12_properties
