@@ -103,6 +103,27 @@ def test_isa_inside_data_is_not_taken_for_a_header():
 
 
 @pytest.mark.parametrize(
+    "layout",
+    [
+        lambda t: t,  # one segment per line
+        lambda t: t.replace("~\n", "~"),  # no line breaks
+        lambda t: t.replace("~\n", "~\r\n"),
+        lambda t: t.replace("~\n", "~\n\n"),  # blank lines
+        lambda t: t.replace("~\nN1", "~N1").replace("~\nLX", "~\r\n\r\nLX"),  # mixed
+        lambda t: t.replace("~\nW76", "~~\nW76"),  # an empty segment
+    ],
+)
+def test_every_line_layout_reads_the_same_segments_across_read_chunks(layout):
+    """The reader splits whole blocks at once when a file has one segment per line (or
+    none): any other layout, cut anywhere between two reads, gives the same segments."""
+    reference = [(s.tag, s.elements) for s in iter_segments(x12(ORDER_940, ORDER_940))]
+    text = layout(x12(ORDER_940, ORDER_940))
+    for chunk_size in (7, 64, 1 << 16):
+        assert [(s.tag, s.elements) for s in iter_segments(text, chunk_size)] == reference
+    assert validate(text).status == "accepted", validate(text).findings()
+
+
+@pytest.mark.parametrize(
     ("text", "words"),
     [
         ("ISA*00*   *00*", "ends inside the ISA"),
