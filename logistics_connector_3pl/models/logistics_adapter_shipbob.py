@@ -10,6 +10,7 @@ from odoo.addons.logistics_connector_base.lib.errors import (
     ConfigurationError,
     DocumentValidationError,
 )
+from odoo.addons.logistics_connector_base.models.db_tools import after_commit
 from odoo.exceptions import UserError
 
 from ..lib import shipbob
@@ -368,6 +369,62 @@ class LogisticsAdapterShipbob(models.AbstractModel):
                 event_id=f"inventory:{center}:{taken_at}",
             )
             messages |= message
+        return messages
+
+    # ---- receiving orders (polled) -----------------------------------------------------------
+    @api.model
+    def _poll(self, backend):
+        """Completed receiving orders not taken yet (ShipBob's receiving guide: poll as the
+        fallback of webhooks): each one Odoo sent is stored as an inbound receipt (keyed by
+        the WRO, so a webhook about it too applies once), and marked as taken
+        (``receiving:setExternalSync``) once that is committed; a mark that fails only lists
+        it again. Returns the messages created."""
+        transport = backend._rest_transport()
+        wros, path = [], "receiving?Statuses=Completed&ExternalSync=false&Limit=250"
+        for _page in range(MAX_SUBSCRIPTION_PAGES):
+            response = transport.request("GET", path)
+            wros += response.json() or []
+            next_page = response.headers.get("next-page")
+            if not next_page:
+                break
+            path = urljoin(transport.base_url + "/", next_page)
+        ours = set(
+            self.env["logistics.message"]
+            .sudo()
+            .search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("direction", "=", "outbound"),
+                    ("flow", "=", "receipt"),
+                    ("external_id", "in", [str(wro["id"]) for wro in wros]),
+                ]
+            )
+            .mapped("external_id")
+        )
+        messages, taken = self.env["logistics.message"], []
+        for wro in wros:
+            if str(wro["id"]) not in ours:
+                continue  # made in ShipBob's dashboard or by another system: not ours to take
+            moment = wro.get("completed_date") or wro.get("last_updated_date")
+            raw = json.dumps(
+                {"type": "receiving.completed", "timestamp": moment, "data": wro}, sort_keys=True
+            ).encode()
+            message, created = messages._create_inbound(
+                backend, "receipt", raw, event_id=f"wro:{wro['id']}:completed"
+            )
+            taken.append(wro["id"])
+            if created:
+                messages |= message
+        if taken:
+
+            def mark_taken(_cr, ids=tuple(taken)):
+                transport.request(
+                    "POST",
+                    "receiving:setExternalSync",
+                    json={"ids": list(ids), "is_external_sync": True},
+                )
+
+            after_commit(self.env, f"shipbob_wro_taken:{backend.id}:{taken}", mark_taken)
         return messages
 
     # ---- inbound -----------------------------------------------------------------------------

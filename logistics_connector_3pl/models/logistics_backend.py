@@ -168,9 +168,10 @@ class LogisticsBackend(models.Model):
 
     @api.model
     def _cron_logistics_poll_partners(self):
-        """Poll every active polling partner; one partner's failure opens an exception and
+        """Poll every active partner for what its webhooks do not bring (Extensiv: all of it;
+        ShipBob: completed receiving orders); one partner's failure opens an exception and
         never stops the others."""
-        for backend in self.search([("adapter", "=", "extensiv")]):
+        for backend in self.search([("adapter", "in", ("extensiv", "shipbob"))]):
             try:
                 with self.env.cr.savepoint():
                     backend._get_adapter()._poll(backend)

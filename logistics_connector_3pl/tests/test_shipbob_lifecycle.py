@@ -240,6 +240,49 @@ class TestInboundAndReturns(ThreePLCase):
         [damaged] = self.exceptions(receipt, "damaged_goods")
         self.assertIn("WIDGET-1: 2", damaged.description)
 
+    def test_a_completed_wro_is_polled_when_its_webhook_is_lost_and_applied_once(self):
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "partner_id": self.env["res.partner"].create({"name": "Vendor"}).id,
+                "location_id": self.env.ref("stock.stock_location_suppliers").id,
+                "location_dest_id": self.stock.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": "Widget",
+                            "product_id": self.widget.id,
+                            "product_uom_qty": 4,
+                            "product_uom": self.widget.uom_id.id,
+                            "location_id": self.env.ref("stock.stock_location_suppliers").id,
+                            "location_dest_id": self.stock.id,
+                        }
+                    )
+                ],
+            }
+        )
+        receipt.action_confirm()
+        self.env.flush_all()  # the automated action runs on the computed state
+        self.run_jobs()
+        self.sandbox.inject_webhook_fault("drop")
+        self.assertEqual(self.sandbox.receive(receipt.name), [], "the webhook is lost")
+        self.env["logistics.backend"]._cron_logistics_poll_partners()
+        [polled] = self.inbound()
+        self.run_jobs()
+        self.assertEqual(polled.state, "done", polled.error_message)
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(receipt.move_ids.quantity, 4)
+        self.env.cr.postcommit.run()  # what runs once the poll's transaction commits
+        self.assertTrue(self.sandbox.wro(receipt.name)["external_sync_timestamp"])
+        self.assertFalse(self.backend._get_adapter()._poll(self.backend), "taken: not listed")
+        # The webhook arrives after all: stored, and changes nothing.
+        self.deliveries_ok(self.sandbox.redeliver())
+        self.run_jobs()
+        self.assertEqual(len(self.inbound()), 2)
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertEqual(receipt.move_ids.quantity, 4)
+        self.assertFalse(receipt.backorder_ids)
+
     def test_return_authorization_and_disposition(self):
         picking = self.released([(self.widget, 3)])
         self.deliveries_ok(self.sandbox.ship(picking.name))

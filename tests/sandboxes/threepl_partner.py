@@ -14,7 +14,8 @@ Partner API, under ``/<version>`` (2025-07, 2026-01, 2026-07):
     POST /order                         GET /order?ReferenceIds=a,b&Page=&Limit=
     GET  /order/<id>                    PUT /order/<id> (products, before picking)
     POST /order/<id>/cancel             GET /order/<id>/shipment
-    POST /receiving                     GET /receiving?PurchaseOrderNumbers=  GET /receiving/<id>
+    POST /receiving                     GET /receiving?PurchaseOrderNumbers=&Statuses=&ExternalSync=
+    GET  /receiving/<id>                POST /receiving:setExternalSync {"ids", "is_external_sync"}
     POST /return                        GET /return?ReferenceIds=             GET /return/<id>
     GET  /inventory?Page=&Limit=
     POST /webhook {"topics", "url", "secret"}   GET /webhook   DELETE /webhook/<id>
@@ -931,6 +932,8 @@ class ThreePLSandbox(LoopbackSandbox):
                 return self._orders(request, method, rest, body, version)
             if resource == "receiving":
                 return self._receivings(request, method, rest, body)
+            if resource == "receiving:setExternalSync" and not rest and method == "POST":
+                return self._set_external_sync(body)
             if resource == "return":
                 return self._returns(request, method, rest, body)
             if resource == "inventory" and not rest and method == "GET":
@@ -1126,13 +1129,21 @@ class ThreePLSandbox(LoopbackSandbox):
         if not rest and method == "POST":
             return self._create_wro(request, body)
         if not rest and method == "GET":
-            numbers = [n for n in (request.query.get("PurchaseOrderNumbers") or "").split(",") if n]
+            query = request.query
+            numbers = [n for n in (query.get("PurchaseOrderNumbers") or "").split(",") if n]
+            statuses = [n for n in (query.get("Statuses") or "").split(",") if n]
+            synced = query.get("ExternalSync")
             found = [
                 copy.deepcopy(w)
                 for w in self.receiving.values()
-                if not numbers or w["purchase_order_number"] in numbers
+                if (not numbers or w["purchase_order_number"] in numbers)
+                and (not statuses or w["status"] in statuses)
+                and (
+                    synced is None
+                    or str(bool(w.get("external_sync_timestamp"))).lower() == synced.lower()
+                )
             ]
-            return _Reply(200, found)
+            return self._page(found, request, DEFAULT_VERSION, "receiving")
         wro = self.receiving.get(int(rest[0])) if rest[0].isdigit() else None
         if wro is None:
             return _problem(404, "id", f"receiving order {rest[0]} not found")
@@ -1144,6 +1155,21 @@ class ThreePLSandbox(LoopbackSandbox):
             wro["status"] = "Cancelled"
             return _Reply(200, copy.deepcopy(wro))
         return _problem(404, "path", "no such receiving route")
+
+    def _set_external_sync(self, body):
+        """POST /receiving:setExternalSync {"ids", "is_external_sync"}: an integrator marks
+        the receiving orders it has taken (polled) so they are not listed again."""
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not all(_positive_int(i) for i in ids):
+            return _problem(400, "ids", "ids must be a list of receiving order ids")
+        changed = []
+        for wro_id in ids:
+            wro = self.receiving.get(wro_id)
+            if wro is None:
+                return _problem(404, "ids", f"receiving order {wro_id} not found")
+            wro["external_sync_timestamp"] = _iso() if body.get("is_external_sync") else None
+            changed.append(copy.deepcopy(wro))
+        return _Reply(200, changed)
 
     def _create_wro(self, request, body):
         problem = self._channel_problem(request)
