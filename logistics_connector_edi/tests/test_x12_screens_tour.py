@@ -8,7 +8,7 @@ from .common import X12PartnerCase
 
 @tagged("post_install", "-at_install")
 class TestX12ScreensTour(X12PartnerCase, HttpCase):
-    def test_an_administrator_follows_a_release_to_its_interchange_and_validates_a_sample(self):
+    def test_an_administrator_follows_a_release_validates_a_sample_and_edits_the_guide(self):
         self.backend.write(
             {
                 "name": "EDI tour partner",
@@ -34,3 +34,6 @@ class TestX12ScreensTour(X12PartnerCase, HttpCase):
             "logistics_connector_edi_screens",
             login="admin",
         )
+        added = self.backend.x12_restriction_ids.filtered(lambda r: r.segment == "W06")
+        self.assertEqual((added.kind, added.position, added.codes), ("codes", 1, "F"))
+        self.assertEqual(self.backend._x12_rules().code_lists["W06-01"], ("F",))

@@ -135,6 +135,39 @@ class TestX12SetsAndCarrierNews(X12PartnerCase):
         self.assertEqual(picking.logistics_tracking_status, "delivered")
         self.assertEqual(picking.logistics_tracking_date, datetime.datetime(2025, 3, 2, 15, 30))
 
+    def test_214_for_a_parcel_with_a_label_goes_to_its_tracking_history_once(self):
+        picking, tracking = self.shipped_by_the_partner()
+        label = self.label_for(picking, tracking, 12.5)
+        events = [
+            ("AF", "20250301", "1000", "Memphis", "TN"),
+            ("D1", "20250302", "1530", "Chicago", "IL"),
+        ]
+        self.partner.send_status(tracking, picking.name, events)
+        self.partner.send_status(tracking, picking.name, events)  # resent under a new ISA13
+        self.poll_and_run()
+        first, again = self.inbound("tracking_event")
+        self.assertDone(first)
+        self.assertDone(again)
+        self.assertEqual(
+            label.event_ids.sorted("occurred_at").mapped(
+                lambda e: (e.partner_status, e.status, e.location)
+            ),
+            [("AF", "in_transit", "Memphis, TN, US"), ("D1", "delivered", "Chicago, IL, US")],
+            "each status once",
+        )
+        self.assertEqual(label.delivery_state, "delivered")
+        self.assertEqual(label.delivery_state_at, datetime.datetime(2025, 3, 2, 15, 30))
+
+    def test_the_demo_partner_reports_each_shipped_parcel_delivered(self):
+        self.partner.carrier_updates = True
+        picking = self.released_delivery([(self.product, 1)])
+        self.partner.work_once()
+        self.poll_and_run()
+        self.assertEqual(picking.state, "done")
+        [status] = self.inbound("tracking_event")
+        self.assertDone(status)
+        self.assertEqual(picking.logistics_tracking_status, "delivered")
+
     # ---- 210 freight invoice -----------------------------------------------------------------
     def label_for(self, picking, tracking, cost):
         """The label bought for the parcel (what the carrier quoted), as the carrier addon

@@ -20,7 +20,8 @@ const SAMPLE_945 = [
 ].join("~\n") + "~\n";
 
 // An administrator follows an order release to the X12 interchange it went out in (envelope,
-// sets, 997 status, the segments), then checks a partner's sample file with the validate tool.
+// sets, 997 status, the segments), checks a partner's sample file with the validate tool, then
+// adds a line of the partner's guide on its EDI tab (a wrong one is refused in plain words).
 registry.category("web_tour.tours").add("logistics_connector_edi_screens", {
     steps: () => [
         {
@@ -118,6 +119,90 @@ registry.category("web_tour.tours").add("logistics_connector_edi_screens", {
         {
             content: "The W12 in error is marked",
             trigger: ".modal .o_field_widget[name=segments]:contains(!! segment W12)",
+        },
+        {
+            content: "Close the tool",
+            trigger: ".modal .modal-footer button:contains(Close)",
+            run: "click",
+        },
+        {
+            content: "Open the configuration menu again",
+            trigger:
+                "body:not(:has(.modal)) .o_main_navbar .o_menu_sections button:contains(Configuration)",
+            run: "click",
+        },
+        {
+            content: "Open the partners",
+            trigger: ".o-dropdown--menu .dropdown-item:contains(Partners)",
+            run: "click",
+        },
+        {
+            content: "Open the EDI partner",
+            trigger: ".o_list_view .o_data_row td:contains(EDI tour partner)",
+            run: "click",
+        },
+        {
+            content: "Open its EDI tab",
+            trigger: ".o_form_view .o_notebook .nav-link:contains(EDI (X12))",
+            run: "click",
+        },
+        {
+            content: "Each set received feeds a flow: the 214 feeds tracking",
+            trigger:
+                ".o_field_widget[name=x12_set_mapping_ids] .o_data_row:contains(214 Carrier Shipment Status):contains(Tracking Event)",
+        },
+        {
+            content: "The guide's code list is a line",
+            trigger:
+                ".o_field_widget[name=x12_restriction_ids] .o_data_row:contains(Only these codes):contains(W12)",
+        },
+        {
+            content: "Add a line to the partner's restrictions",
+            trigger: ".o_field_widget[name=x12_restriction_ids] .o_field_x2many_list_row_add a",
+            run: "click",
+        },
+        {
+            content: "An element with a code list",
+            trigger: ".o_field_widget[name=x12_restriction_ids] .o_selected_row .o_field_widget[name=segment] input",
+            run: "edit W06",
+        },
+        {
+            content: "Its position",
+            trigger: ".o_field_widget[name=x12_restriction_ids] .o_selected_row .o_field_widget[name=position] input",
+            run: "edit 1",
+        },
+        {
+            content: "A code too long for it",
+            trigger: ".o_field_widget[name=x12_restriction_ids] .o_selected_row .o_field_widget[name=codes] input",
+            run: "edit FF",
+        },
+        {
+            content: "Save",
+            trigger: ".o_form_view .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Refused in plain words",
+            trigger: ".modal .modal-body:contains(FF does not fit Reporting Code (1 to 1 characters))",
+        },
+        {
+            content: "Close the message",
+            trigger: ".modal .modal-footer button.btn-primary",
+            run: "click",
+        },
+        {
+            content: "Fix the code",
+            trigger: ".o_field_widget[name=x12_restriction_ids] .o_data_row .o_field_widget[name=codes] input:value(FF)",
+            run: "edit F",
+        },
+        {
+            content: "Save again",
+            trigger: "body:not(:has(.modal)) .o_form_view .o_form_button_save",
+            run: "click",
+        },
+        {
+            content: "Saved",
+            trigger: ".o_form_view .o_form_saved",
         },
     ],
 });
