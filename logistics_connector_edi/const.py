@@ -14,8 +14,9 @@ X12_SETS = [
     ("997", "997 Functional Acknowledgment"),
 ]
 
-# The sets the adapter can write (an outbound mapping must name one of them)
+# The sets the adapter can write, and those it can read (a mapping names one of them)
 OUTBOUND_SETS = ("940", "943", "856", "997")
+INBOUND_SETS = ("945", "944", "846", "214", "210", "997")
 
 # The canonical document each set carries, and the one each flow carries: a mapping is only
 # possible between a set and a flow of the same document (an 846 cannot feed shipments)

@@ -1,13 +1,18 @@
 import json
+import re
 
 from odoo import Command, api, fields, models
 from odoo.addons.logistics_connector_base.lib.errors import ConfigurationError
 from odoo.addons.logistics_connector_base.models.db_tools import autonomous_cursor
 from odoo.exceptions import ValidationError
 
-from ..const import CHARSETS, DEFAULT_SET_MAPPINGS, LINE_BREAKS
+from ..const import CHARSETS, DEFAULT_SET_MAPPINGS, LINE_BREAKS, TOLERABLE_ERRORS, X12_SETS
 from ..x12 import Delimiters, PartnerRules
 from ..x12.serializer import LINE_BREAK_CHOICES
+
+# what the restrictions JSON names: "W12-01" (code lists), "W27", "W06-04", "945:W27" (required)
+CODE_LIST_KEY = re.compile(r"[A-Za-z0-9]{2,3}-\d{1,2}")
+REQUIRED_ITEM = re.compile(r"(?:(?P<set>\d{3}):)?[A-Za-z0-9]{2,3}(?:-\d{1,2})?$")
 
 
 class LogisticsBackend(models.Model):
@@ -209,6 +214,32 @@ class LogisticsBackend(models.Model):
             value = data.get(key) or []
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise refuse(self.env._('"%(key)s" is a list of texts', key=key))
+        bad_key = next((k for k in code_lists if not CODE_LIST_KEY.fullmatch(k)), None)
+        if bad_key:
+            raise refuse(
+                self.env._(
+                    '%(key)s: a code list is for "SEGMENT-position", e.g. W12-01', key=bad_key
+                )
+            )
+        for item in data.get("required") or []:
+            match = REQUIRED_ITEM.match(item)
+            if not match or match["set"] not in (None, *dict(X12_SETS)):
+                raise refuse(
+                    self.env._(
+                        '%(item)s: "required" lists segments or elements like W27, W06-04 or '
+                        "945:W27 (in a set this addon knows)",
+                        item=item,
+                    )
+                )
+        unknown_errors = set(data.get("tolerated") or []) - set(dict(TOLERABLE_ERRORS))
+        if unknown_errors:
+            raise refuse(
+                self.env._(
+                    "%(codes)s cannot be tolerated; tolerable are %(known)s",
+                    codes=", ".join(sorted(unknown_errors)),
+                    known=", ".join(dict(TOLERABLE_ERRORS)),
+                )
+            )
         charset = data.get("charset")
         if charset and charset not in dict(CHARSETS):
             raise refuse(self.env._('"charset" is "basic" or "extended"'))

@@ -7,6 +7,7 @@ from odoo.exceptions import ValidationError
 from ..const import (
     DOCUMENT_BY_FLOW,
     DOCUMENT_BY_SET,
+    INBOUND_SETS,
     OUTBOUND_SETS,
     RESTRICTION_KINDS,
     TOLERABLE_ERRORS,
@@ -15,7 +16,6 @@ from ..const import (
 from ..x12 import default_registry
 from ..x12.dictionary_004010 import SEGMENTS_BY_TAG
 
-INBOUND_SETS = tuple(s for s in DOCUMENT_BY_SET if s not in OUTBOUND_SETS or s == "997")
 SEGMENT_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 

@@ -153,6 +153,10 @@ class TestX12PartnerSettings(TransactionCase):
             ('{"code_lists": {"W12-01": "CC"}}', 'maps "W12-01" to a list of codes'),
             ('{"charset": "utf8"}', '"charset" is "basic" or "extended"'),
             ('{"code_lists": {"ZZZ-01": ["CC"]}}', "ZZZ is not a segment of any set"),
+            ('{"code_lists": {"W12-AB": ["CC"]}}', 'W12-AB: a code list is for "SEGMENT-position"'),
+            ('{"required": ["999:W27"]}', '999:W27: "required" lists segments or elements'),
+            ('{"required": ["W27 please"]}', 'W27 please: "required" lists segments'),
+            ('{"tolerated": ["AK4:99"]}', "AK4:99 cannot be tolerated; tolerable are AK3:2"),
         ):
             with self.subTest(text=text), self.assertRaises(UserError) as caught:
                 self.backend.x12_rules = text
