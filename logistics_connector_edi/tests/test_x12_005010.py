@@ -103,6 +103,25 @@ def test_references_are_longer_in_005010():
     assert segment_codes(report) == [("N9", "8", ["5"])]
 
 
+def test_the_repetition_separator_is_no_data_from_00501_on():
+    """ISA11 declares the repetition separator in a 00501 envelope: inside a value that does
+    not repeat it is "too many repetitions" (AK403 12) in a 005010 group, an invalid
+    character (6) in a 004010 group; in a 00401 envelope the same character is data."""
+    body = replace(ORDER_940, 1, "N1*ST*Bob^Smith")
+    report = validate(_interchange(body), rules=ONLY_5010)
+    assert segment_codes(report) == [("N1", "8", ["12"])]
+    [finding] = report.interchanges[0].groups[0].sets[0].errors
+    assert "repetition separator '^'" in finding.elements[0].detail
+    # the 997 that says so is a valid 005010 997
+    [reply] = build_acknowledgements(report, now=NOW)
+    answer = Serializer().serialize(reply)
+    assert "AK4*2*93*12*Bob?Smith~" in answer
+    assert validate(answer, rules=ONLY_5010).status == "accepted"
+    report = validate(_interchange(body, version="004010"), rules=BOTH)
+    assert segment_codes(report) == [("N1", "8", ["6"])]
+    assert validate(x12(body)).status == "accepted"
+
+
 def test_a_partner_on_004010_only_rejects_a_005010_group():
     report = validate(_interchange(ORDER_940))
     group = report.interchanges[0].groups[0]

@@ -230,11 +230,12 @@ def test_fast_path_accepts_only_clean_segments(spec, data):
     ]
     text = "*".join([spec.tag, *values])
     for charset in ("basic", "extended"):
-        match = segment_matcher(spec, charset, "*", ">")
-        checker = SegmentChecker(spec, charset)
-        findings = checker.check(text.split("*"), Delimiters())
-        if match is not None and match(text, len(spec.tag)):
-            assert not findings, (charset, text, findings)
+        for repetition in (None, "^"):  # 00401, 00501 (the repetition separator is no data)
+            match = segment_matcher(spec, charset, "*", ">", repetition)
+            checker = SegmentChecker(spec, charset)
+            findings = checker.check(text.split("*"), Delimiters(repetition=repetition))
+            if match is not None and match(text, len(spec.tag)):
+                assert not findings, (charset, repetition, text, findings)
 
 
 def test_fast_path_takes_the_usual_segments():

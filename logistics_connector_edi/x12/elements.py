@@ -80,11 +80,23 @@ class SegmentChecker:
     """Element checks of one segment spec, with a cache of values already found valid
     (qualifiers and units repeat on every line of a big file)."""
 
-    __slots__ = ("cache", "charset", "clean", "required", "rule_patterns", "spec")
+    __slots__ = (
+        "cache",
+        "charset",
+        "clean",
+        "repetition_code",
+        "required",
+        "rule_patterns",
+        "spec",
+    )
 
-    def __init__(self, spec, charset):
+    def __init__(self, spec, charset, repetition_code="6"):
         self.spec = spec
         self.charset = charset
+        # AK403 of a value holding the interchange's repetition separator (00501 on): none
+        # of these elements repeats; 005010 has a code for it (12 too many repetitions),
+        # 004010 sees a separator inside data (6 invalid character)
+        self.repetition_code = repetition_code
         self.cache = [set() for _ in spec.elements]
         self.clean = set()  # whole segments already found clean
         self.rule_patterns = {}  # which elements are present -> do the rules hold?
@@ -154,6 +166,19 @@ class SegmentChecker:
         return findings
 
     def _check(self, spec, value, position, delimiters):
+        repetition = delimiters.repetition
+        if repetition and repetition in value:
+            return [
+                ElementFinding(
+                    position,
+                    self.repetition_code,
+                    f"{value[:99]!r} holds the repetition separator {repetition!r}, but "
+                    "this element does not repeat",
+                    spec.ref,
+                    value[:99],
+                    name=spec.name,
+                )
+            ]
         if spec.components:
             return self._check_composite(spec, value, position, delimiters)
         problem = check_value(spec, value, self.charset)
@@ -312,8 +337,9 @@ def _allowed_class(charset, excluded):
     return "[" + "".join(re.escape(c) for c in chars) + "]"
 
 
-def _value_pattern(spec, charset, ends):
-    """The expression of one non-empty simple value ending before one of ``ends``."""
+def _value_pattern(spec, charset, ends, banned=""):
+    """The expression of one non-empty simple value ending before one of ``ends`` and
+    holding none of ``banned``."""
     end = "(?![^" + "".join(re.escape(c) for c in ends) + "])"
     if spec.codes is not None:
         codes = sorted(
@@ -321,7 +347,7 @@ def _value_pattern(spec, charset, ends):
                 code
                 for code in spec.codes
                 if code
-                and not any(c in code for c in ends)
+                and not any(c in code for c in ends + banned)
                 and check_value(spec, code, charset) is None
             ),
             key=lambda code: (-len(code), code),
@@ -334,7 +360,7 @@ def _value_pattern(spec, charset, ends):
         return _NEVER
     kind = spec.type
     if kind in ("AN", "ID"):
-        return f"{_allowed_class(charset, ends)}{{{low},{high}}}"
+        return f"{_allowed_class(charset, ends + banned)}{{{low},{high}}}"
     if kind == "R":
         return rf"-?(?=(?:\.?[0-9]){{{low},{high}}}\.?{end})(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
     if kind == "DT":
@@ -369,9 +395,11 @@ def _nested(pieces, separator, pairs=()):
     return tail
 
 
-def _composite_pattern(spec, charset, separator, component):
+def _composite_pattern(spec, charset, separator, component, banned=""):
     ends = separator + component
-    pieces = [(_value_pattern(part, charset, ends), part.required) for part in spec.components]
+    pieces = [
+        (_value_pattern(part, charset, ends, banned), part.required) for part in spec.components
+    ]
     first, first_required = pieces[0]
     head = first if first_required else f"(?:{first}|)"
     tail = _nested(pieces[1:], re.escape(component))
@@ -410,18 +438,22 @@ def _rule_pattern(rule):
 
 
 @functools.lru_cache(maxsize=2048)
-def segment_matcher(spec, charset, separator, component):
+def segment_matcher(spec, charset, separator, component, repetition=None):
     """``fullmatch`` of the expression of a clean ``spec`` segment (call it with the
-    segment text and ``len(tag)`` as start), or None when the spec has no fast path."""
+    segment text and ``len(tag)`` as start), or None when the spec has no fast path.
+    A value holding ``repetition`` (the interchange's repetition separator) never matches."""
     elements = spec.elements
     if not elements or any(p > len(elements) for rule in spec.rules for p in rule.positions):
         return None
+    banned = repetition or ""
+    if banned and banned in "-.0123456789":
+        return None  # numbers are written without a character check: no fast path
     pieces = []
     for element in elements:
         if element.components:
-            value = _composite_pattern(element, charset, separator, component)
+            value = _composite_pattern(element, charset, separator, component, banned)
         else:
-            value = _value_pattern(element, charset, separator)
+            value = _value_pattern(element, charset, separator, banned)
         pieces.append((f"({value})", element.required))
     sep = re.escape(separator)
     neighbours = [

@@ -260,7 +260,9 @@ class SetValidator:
         checker = self.checkers.get(tag)
         if checker is None:
             checker = self.checkers[tag] = SegmentChecker(
-                self.spec.segments[tag], self.rules.charset
+                self.spec.segments[tag],
+                self.rules.charset,
+                "12" if self.spec.version >= "005010" else "6",
             )
         element_findings = checker.check(raw, self.delimiters)
         if element_findings:

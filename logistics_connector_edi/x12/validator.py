@@ -271,7 +271,7 @@ class X12Reader:
     def _fast_context(self, set_id, version, delimiters):
         """(clean segment texts, fast element checks) of a set spec with these
         separators: a text found clean once is clean wherever the set has that segment."""
-        key = (set_id, version, delimiters.element, delimiters.component)
+        key = (set_id, version, delimiters)
         context = self._contexts.get(key)
         if context is None:
             context = self._contexts[key] = ({}, {})
@@ -284,6 +284,7 @@ class X12Reader:
             self.rules.charset,
             delimiters.element,
             delimiters.component,
+            delimiters.repetition,
         )
         match = matchers[tag] = match or _no_fast_path
         return match
@@ -480,9 +481,7 @@ class X12Reader:
                 machine = self._machines.get(key)
                 if machine is None:
                     machine = self._machines[key] = StructureMachine(spec, self._known_tags)
-                checkers = self._checkers.setdefault(
-                    (*key, delimiters.element, delimiters.component), {}
-                )
+                checkers = self._checkers.setdefault((*key, delimiters), {})
                 validator = SetValidator(machine, result, delimiters, checkers, self.rules)
         return result, validator
 
