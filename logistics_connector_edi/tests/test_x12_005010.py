@@ -122,6 +122,13 @@ def test_the_repetition_separator_is_no_data_from_00501_on():
     assert validate(x12(body)).status == "accepted"
 
 
+def test_a_00501_envelope_declares_its_repetition_separator():
+    text = _interchange(ORDER_940).replace("*^*00501*", "*U*00501*", 1)
+    report = validate(text, rules=ONLY_5010)
+    assert [code for code, _detail in report.interchanges[0].notes] == ["016"]
+    assert report.status == "rejected"
+
+
 def test_a_partner_on_004010_only_rejects_a_005010_group():
     report = validate(_interchange(ORDER_940))
     group = report.interchanges[0].groups[0]

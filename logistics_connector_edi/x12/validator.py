@@ -385,6 +385,14 @@ class X12Reader:
             notes.append(("015", f"ISA10 {isa[9]!r} is not a time (HHMM)"))
         if isa[11] < "00501" and isa[10] != "U":
             notes.append(("016", f"ISA11 must be 'U' in version {isa[11]}, found {isa[10]!r}"))
+        elif isa[11] == "00501" and interchange.delimiters.repetition is None:
+            notes.append(
+                (
+                    "016",
+                    f"ISA11 must be the repetition separator (a special character) in version "
+                    f"{isa[11]}, found {isa[10]!r}",
+                )
+            )
         if not isa[11].isdigit() or isa[11] not in ("00401", "00501"):
             notes.append(("017", f"ISA12 {isa[11]!r}: this engine reads versions 00401 and 00501"))
         if not isa[12].isdigit():
