@@ -3,6 +3,7 @@ sandbox and the flat-file 3PL working the SFTP demo server (connected by the sam
 scripts/run calls with the server's new keys) ship a delivery of their demo warehouse."""
 
 import json
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -114,3 +115,13 @@ class TestDemoPartners(PipelineCaseMixin, TransactionCase):
         self.assertEqual(picking.state, "done", inbound.mapped("error_message"))
         self.assertEqual(picking.logistics_status, "shipped")
         self.assertEqual(wms.stock[3, "FURN_7777", "", ""], 28)
+
+    def test_the_demo_rest_3pls_follow_the_ports_of_the_run_command(self):
+        for variable, port in (("LC_SANDBOX_3PL_PORT", "18702"), ("LC_SANDBOX_EXTENSIV_PORT", "")):
+            self.addCleanup(os.environ.__setitem__, variable, os.environ.get(variable, ""))
+            os.environ[variable] = port
+        self.env["logistics.backend"]._threepl_demo_ports()
+        shipbob = self.env.ref("logistics_connector_3pl.demo_backend_shipbob_endpoint_test")
+        extensiv = self.env.ref("logistics_connector_3pl.demo_backend_extensiv_endpoint_test")
+        self.assertEqual(shipbob.base_url, "http://127.0.0.1:18702/2026-07")
+        self.assertEqual(extensiv.base_url, "http://127.0.0.1:8705", "no knob: the default")
