@@ -202,6 +202,10 @@ def test_reads_paths_and_file_objects_in_small_chunks(tmp_path):
         ("G62*10*20250230", 4, ["8"], "'20250230' is not a valid date"),
         ("G62*10*20250301*A*2460", 4, ["9"], "'2460' is not a valid time"),
         ("N4*City*IL*62701*US**X1", 3, ["2"], "N405 (Location Qualifier): is required when N406"),
+        # digits of other scripts are no X12 digits (str.isdigit() would take them)
+        ("LX*\u0661", 6, ["6"], "is not a whole number"),
+        ("W01*\u0665*EA", 7, ["6"], "is not a decimal number"),
+        ("G62*10*\uff12\uff10\uff12\uff15\uff10\uff13\uff10\uff11", 4, ["8"], "not a valid date"),
     ],
 )
 def test_element_errors(segment, index, codes, words):

@@ -73,7 +73,10 @@ def build_997(group_result, control_number):
                 )
         segments.append(("AK5", [result.code, *result.error_codes]))
     declared = group_result.declared_sets
-    included = declared if declared and declared.isdigit() else str(group_result.received)
+    if declared and declared.isascii() and declared.isdigit():
+        included = declared
+    else:
+        included = str(group_result.received)
     segments.append(
         (
             "AK9",

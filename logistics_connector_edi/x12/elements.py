@@ -8,8 +8,9 @@ import re
 from .charset import EXTENDED, INVALID_CHARACTER, describe_character
 from .report import ElementFinding
 
-_NUMERIC = re.compile(r"-?\d+\Z")
-_DECIMAL = re.compile(r"-?(?:\d+\.?\d*|\.\d+)\Z")
+# ASCII digits only: str.isdigit() and \d also take other scripts' digits, which X12 has not
+_NUMERIC = re.compile(r"-?[0-9]+\Z")
+_DECIMAL = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\Z")
 # values (and whole segments) remembered as valid per segment spec: qualifiers and units repeat
 # on every line of a big file; bounded so a file of unique values cannot grow them for ever
 CACHE_LIMIT = 4096
@@ -25,11 +26,11 @@ def valid_date(value):
             return False
     except ValueError:
         return False
-    return value.isdigit()
+    return value.isascii() and value.isdigit()
 
 
 def valid_time(value):
-    if not value.isdigit() or len(value) < 4 or len(value) == 5:
+    if not (value.isascii() and value.isdigit()) or len(value) < 4 or len(value) == 5:
         return False
     hours, minutes = int(value[:2]), int(value[2:4])
     seconds = int(value[4:6]) if len(value) >= 6 else 0

@@ -395,7 +395,7 @@ class X12Reader:
             )
         if not isa[11].isdigit() or isa[11] not in ("00401", "00501"):
             notes.append(("017", f"ISA12 {isa[11]!r}: this engine reads versions 00401 and 00501"))
-        if not isa[12].isdigit():
+        if not (isa[12].isascii() and isa[12].isdigit()):
             notes.append(("018", f"ISA13 {isa[12]!r} must be 9 digits"))
         if isa[13] not in ("0", "1"):
             notes.append(("019", f"ISA14 {isa[13]!r} must be 0 or 1"))
@@ -444,7 +444,7 @@ class X12Reader:
                 )
             )
         control = group.control_number
-        if not control.isdigit() or len(control) > 9:
+        if not (control.isascii() and control.isdigit()) or len(control) > 9:
             errors.append(("6", f"GS06 {control!r} must be a number of at most 9 digits"))
         elif control in seen:
             errors.append(("6", f"GS06 {control} is used twice in this interchange"))
