@@ -42,13 +42,20 @@ class LogisticsBackend(models.Model):
         "Partner Application Code", size=15, help="GS03 in what we send; empty: its ID."
     )
     x12_version = fields.Selection(
-        [("004010", "004010")],
+        [("004010", "004010"), ("005010", "005010")],
         default="004010",
-        help="GS08 of what we send; what we receive must be in this version.",
+        help="GS08 of what we send (a 005010 group travels in a 00501 envelope); what we "
+        "receive must be in this version.",
     )
     x12_element_separator = fields.Char("Element Separator", default="*", size=1)
     x12_component_separator = fields.Char("Component Separator", default=">", size=1)
     x12_segment_terminator = fields.Char("Segment Terminator", default="~", size=1)
+    x12_repetition_separator = fields.Char(
+        "Repetition Separator",
+        default="^",
+        size=1,
+        help="ISA11 of a 00501 interchange (version 005010); 004010 has none.",
+    )
     x12_line_break = fields.Selection(
         LINE_BREAKS, string="Line Break", default="lf", help="Written after each terminator."
     )
@@ -120,6 +127,8 @@ class LogisticsBackend(models.Model):
         "x12_element_separator",
         "x12_component_separator",
         "x12_segment_terminator",
+        "x12_repetition_separator",
+        "x12_version",
     )
     def _check_x12_settings(self):
         for backend in self.filtered(lambda b: b.adapter == "x12_sftp"):
@@ -128,11 +137,18 @@ class LogisticsBackend(models.Model):
                 backend.x12_component_separator,
                 backend.x12_segment_terminator,
             ]
-            if len(set(separators)) != 3 or any(not s or s.isalnum() for s in separators):
+            if (backend.x12_version or "004010") >= "005010":
+                separators.append(backend.x12_repetition_separator)
+            if len(set(separators)) != len(separators) or any(
+                not s or s.isalnum() for s in separators
+            ):
                 raise ValidationError(
                     self.env._(
-                        "The separators of %(name)s must be three different special characters.",
+                        "The separators of %(name)s must be %(count)s different special "
+                        "characters (element, component, segment%(repetition)s).",
                         name=backend.name,
+                        count=len(separators),
+                        repetition=self.env._(", repetition") if len(separators) == 4 else "",
                     )
                 )
 
@@ -321,6 +337,10 @@ class LogisticsBackend(models.Model):
             self.x12_element_separator or "*",
             self.x12_component_separator or ">",
             self.x12_segment_terminator or "~",
+            # from 00501 on ISA11 is the repetition separator (the engine picks the envelope)
+            (self.x12_repetition_separator or "^")
+            if (self.x12_version or "004010") >= "005010"
+            else None,
         )
 
     def _x12_line_break(self):

@@ -79,7 +79,7 @@ class TestX12Screens(TransactionCase):
             self.backend.x12_rules = "{not json"
 
     def test_clashing_separators_are_refused_in_plain_words(self):
-        with self.assertRaisesRegex(ValidationError, "three different special characters"):
+        with self.assertRaisesRegex(ValidationError, "must be 3 different special characters"):
             self.backend.x12_component_separator = "*"
 
 

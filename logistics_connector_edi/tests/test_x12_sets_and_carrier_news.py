@@ -93,6 +93,34 @@ class TestX12SetsAndCarrierNews(X12PartnerCase):
         self.assertFalse(self.files("to_partner"))
         self.assertFalse(self.interchanges("outbound"), "no control numbers drawn")
 
+    def test_a_005010_partner_gets_00501_envelopes_and_its_answers_are_applied(self):
+        self.backend.x12_version = "005010"
+        self.partner.version = "005010"
+        picking = self.released_delivery([(self.product, 2)])
+        [sent] = self.files("to_partner")
+        text = sent.read_text()
+        self.assertEqual(text[3], "*")
+        self.assertEqual(text[:106].split("*")[11:13], ["^", "00501"], "ISA11, ISA12")
+        self.assertIn("*X*005010~", text, "GS08")
+        self.partner.work_once()
+        self.poll_and_run()
+        [shipment] = self.inbound("shipment")
+        self.assertDone(shipment)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(self.interchanges("outbound")[:1].ack_state, "accepted")
+        for answer in self.answers():
+            self.assertIn("*00501*", answer[:106])
+            self.assertEqual(validate(answer, rules=self.backend._x12_rules()).status, "accepted")
+
+    def test_a_004010_file_from_a_005010_partner_is_refused_for_its_version(self):
+        self.backend.x12_version = "005010"
+        self.env.flush_all()
+        self.partner.send_inventory([("WIDGET-1", 1, 1)])
+        self.poll_and_run()
+        [message] = self.inbound("inventory_snapshot")
+        self.assertEqual(message.state, "failed")
+        self.assertIn("004010", message.error_message)
+
     # ---- 214 carrier shipment status ---------------------------------------------------------
     def test_214_statuses_reach_the_delivery_never_backwards_and_a_duplicate_is_refused(self):
         picking, tracking = self.shipped_by_the_partner()

@@ -37,11 +37,15 @@ if str(ROOT / "logistics_connector_edi") not in sys.path:
 from x12 import (  # noqa: E402 - the engine as a plain package
     FunctionalGroup,
     Interchange,
+    PartnerRules,
     Serializer,
     TransactionSet,
     X12Reader,
     build_acknowledgements,
 )
+
+# the partner reads both editions; its 997s answer each group in the group's version
+READS = PartnerRules(versions=("004010", "005010"))
 
 _logger = logging.getLogger(__name__)
 
@@ -50,7 +54,13 @@ class EdiPartner:
     """A 3PL speaking X12 through folders ``root/to_partner`` and ``root/from_partner``."""
 
     def __init__(
-        self, root, our_id="PARTNER3PL", their_id="OURCOMPANY", usage="T", carrier_updates=False
+        self,
+        root,
+        our_id="PARTNER3PL",
+        their_id="OURCOMPANY",
+        usage="T",
+        carrier_updates=False,
+        version="004010",
     ):
         self.root = Path(root)
         self.inbox = self.root / "to_partner"
@@ -61,6 +71,7 @@ class EdiPartner:
         self.their_id = their_id
         self.usage = usage
         self.carrier_updates = carrier_updates
+        self.version = version  # GS08 of what the partner writes (005010: a 00501 envelope)
         self.control = 100  # ISA13/GS06/ST02 of what the partner writes
         self.faults = []
         self.received = []  # (file name, report status)
@@ -114,6 +125,7 @@ class EdiPartner:
                     self.our_id,
                     self.their_id,
                     gs06,
+                    version=self.version,
                     sets=[
                         TransactionSet(set_id, index, body)
                         for index, body in enumerate(bodies, start=1)
@@ -233,7 +245,7 @@ class EdiPartner:
         """Read every file Odoo uploaded: answer with 997s, ship every order (945)."""
         self._flush_late()
         for path in sorted(self.inbox.glob("*.x12")):
-            reader = X12Reader(path)
+            reader = X12Reader(path, rules=READS)
             parsed_sets = list(reader)
             report = reader.report
             self.received.append((path.name, report.status))
