@@ -133,7 +133,8 @@ class Serializer:
         if delimiters != self._active:
             self._active = delimiters
             self._separators = tuple(delimiters.all())
-            self._clean = set()  # values already checked (units, qualifiers repeat on every line)
+            self._clean = {""}  # values already checked (units, qualifiers repeat on every line)
+            self._end = delimiters.segment + self.line_break
 
     def _delimiters_for(self, version):
         """The separators of an interchange in ISA12 ``version``: from 00501 on one is the
@@ -247,6 +248,17 @@ class Serializer:
         that makes the string (only needed when something is wrong)."""
         d = self._active
         clean = self._clean
+        if None in elements:
+            elements = ["" if value is None else value for value in elements]
+        try:
+            # the usual case: every value a text already found writable (composites are
+            # lists, which a set cannot hold: they take the long way)
+            known = clean.issuperset(elements)
+        except TypeError:
+            known = False
+        if known:
+            # no value holds a separator: trailing separators are the empty elements
+            return d.element.join([tag, *elements]).rstrip(d.element) + self._end
         texts = []
         for position, value in enumerate(elements, start=1):
             if value is None:
