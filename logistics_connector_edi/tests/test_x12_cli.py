@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from ..x12 import validate
+from ..x12 import PartnerRules, validate
 from .x12_samples import ORDER_940, SHIPMENT_945, x12
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -142,3 +142,18 @@ def test_dump_as_json(files):
     assert first["groups"][0]["sets"][0]["segments"][1] == ["W05", "N", "SO123", "PO9"]
     assert second["groups"][0]["functional_id"] == "SW"
     assert len(second["groups"][0]["sets"][0]["segments"]) == len(SHIPMENT_945) + 2
+
+
+def test_a_005010_file_with_its_version_accepted_and_answered_in_005010(files):
+    text = x12(ORDER_940, version="005010", standards="^").replace("*00401*", "*00501*", 1)
+    path = files("order_5010.x12", text)
+    refused = run("validate", path)
+    assert refused.returncode == 2
+    assert "GS08 version '005010' is not accepted" in refused.stdout
+    result = run("validate", path, "--version", "005010")
+    assert result.returncode == 0, result.stdout
+    assert "group 1 (OW, 005010): accepted" in result.stdout
+    answer = run("ack", path, "--version", "005010")
+    assert answer.returncode == 0, answer.stderr
+    assert answer.stdout[82:89] == "^*00501" and "*X*005010~" in answer.stdout
+    assert validate(answer.stdout, rules=PartnerRules(versions=("005010",))).status == "accepted"

@@ -175,7 +175,7 @@ def build_parser():
         command.add_argument(
             "--version",
             action="append",
-            help="accepted GS08 version (repeatable; default 004010)",
+            help="accepted GS08 version, 004010 or 005010 (repeatable; default 004010)",
         )
         command.add_argument(
             "--tolerate",
