@@ -36,6 +36,8 @@ from .db_tools import after_commit
 _logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
+# Where a transaction's entries wait for its next flush (cr.precommit.data).
+PENDING_ENTRIES_KEY = "logistics_audit_pending"
 # Context key set only by _purge_older_than(): the one way entries are deleted.
 PURGE_FLAG = "_logistics_audit_purge"
 # What the entry hash covers, in this order (the serialisation sorts keys anyway).
@@ -260,8 +262,11 @@ class LogisticsAuditLog(models.Model):
         correlation_id=None,
         details=None,
         company=None,
+        defer=False,
     ):
-        """Append one entry to the audit chain of its company and return it.
+        """Append one entry to the audit chain of its company and return it (with ``defer``:
+        return nothing and insert it with the transaction's other deferred entries at its
+        next flush - the pipeline's entries, one statement for a whole batch).
 
         Works for any user (written with sudo; the acting user is kept in ``user_id``), which
         is why it cannot be called over RPC.
@@ -316,7 +321,7 @@ class LogisticsAuditLog(models.Model):
             "summary": str(summary),
             "details": details or False,
         }
-        return self._append(values)
+        return self._append(values, defer)
 
     @api.model
     def _audit_company(self, record, message, backend):
@@ -343,23 +348,56 @@ class LogisticsAuditLog(models.Model):
         return False
 
     @api.model
-    def _append(self, values):
-        """Insert the entry unsealed and have it sealed once this transaction commits."""
-        # In SQL: every entry of every message goes through here, and the entry needs nothing
-        # of the ORM (plain columns, nothing computed from it, nobody reads it back now).
-        columns = [*values, "create_uid", "write_uid", "write_date"]
-        # False is the ORM's empty value; in SQL it is NULL (there is no boolean column).
-        row = [None if value is False else value for value in values.values()]
-        row += [self.env.uid, self.env.uid, values["create_date"]]
+    def _append(self, values, defer=False):
+        """Queue the entry unsealed: queued entries are inserted together, in one statement,
+        at the transaction's next flush (a savepoint, a read of the audit log, the commit) -
+        in the same transaction, so they commit or roll back with what they record - or at
+        once unless ``defer``. Sealed once the transaction commits."""
+        precommit = self.env.cr.precommit
+        pending = precommit.data.get(PENDING_ENTRIES_KEY)
+        if pending is None:
+            pending = precommit.data[PENDING_ENTRIES_KEY] = []
+            precommit.add(self._insert_pending)
+        pending.append(values)
+        self._schedule_seal(values["company_id"])
+        if defer:
+            return self.browse()
+        return self.browse(self._insert_pending()[-1])
+
+    @api.model
+    def _insert_pending(self):
+        """Insert the queued entries of this transaction (see _append), in SQL: they need
+        nothing of the ORM (plain columns, nothing computed from them). Returns their ids."""
+        pending = self.env.cr.precommit.data.pop(PENDING_ENTRIES_KEY, None)
+        if not pending:
+            return []
+        columns = [*pending[0], "create_uid", "write_uid", "write_date"]
+        rows = [
+            # False is the ORM's empty value; in SQL it is NULL (there is no boolean column).
+            SQL(
+                "%s",
+                (
+                    *(None if value is False else value for value in values.values()),
+                    values["user_id"],
+                    values["user_id"],
+                    values["create_date"],
+                ),
+            )
+            for values in pending
+        ]
         self.env.cr.execute(
             SQL(
                 "INSERT INTO logistics_audit_log (%s) VALUES %s RETURNING id",
                 SQL(", ").join(SQL.identifier(column) for column in columns),
-                tuple(row),
+                SQL(", ").join(rows),
             )
         )
-        self._schedule_seal(values["company_id"])
-        return self.browse(self.env.cr.fetchone()[0])
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def flush_model(self, fnames=None):
+        # Reads and searches of the audit log see the entries queued in this transaction.
+        self._insert_pending()
+        return super().flush_model(fnames)
 
     def _schedule_seal(self, company_id):
         # Sealed right after this transaction commits, in the side transaction it shares with
@@ -383,6 +421,7 @@ class LogisticsAuditLog(models.Model):
         With ``skip_locked`` (the post-commit seal) nothing is done if another transaction
         holds the chain head: that seal, the next one or the cron seals these entries."""
         cr = self.env.cr
+        self._insert_pending()
         self.env.flush_all()
         lock_head = SQL(
             "SELECT last_sequence, last_hash FROM logistics_audit_chain "
@@ -656,6 +695,7 @@ class LogisticsAuditLog(models.Model):
             )
         cutoff = fields.Datetime.now() - timedelta(days=days)
         cr = self.env.cr
+        self._insert_pending()
         self.env.flush_all()
         cr.execute(
             "SELECT DISTINCT company_id FROM logistics_audit_log WHERE create_date < %s",

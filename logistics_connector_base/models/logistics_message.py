@@ -614,8 +614,9 @@ class LogisticsMessage(models.Model):
     def _process_batch(self, backend_id, flow):
         """The batch job: up to the partner's batch size of the messages given to this job,
         locked together and their attempts recorded together (one side transaction), then
-        each attempt in a savepoint of its own (_attempt), so one bad event fails alone;
-        what is left is handed to a new batch job. A database concurrency error fails the
+        applied together in one savepoint (_apply_together); if anything in it fails, each
+        attempt again in a savepoint of its own (_attempt), so one bad event fails alone.
+        What is left is handed to a new batch job. A database concurrency error fails the
         whole job, which queue_job runs again (its attempts count: they were committed)."""
         job_uuid = self.env.context.get("job_uuid")
         backend = self.env["logistics.backend"].browse(backend_id)
@@ -643,7 +644,10 @@ class LogisticsMessage(models.Model):
             outcomes["locked: re-queued alone"] = outcomes.get("locked: re-queued alone", 0) + 1
         started = batch.filtered(lambda m: m.id in held)
         self.env["logistics.message.attempt"]._start(started, job_uuid)
-        for message in started:
+        applied = started._apply_together(backend, held)
+        if applied:
+            outcomes["done"] = len(applied)
+        for message in started - applied:
             outcome = message._process(locked_attempts=held[message.id])
             state = outcome.split(":")[0]
             outcomes[state] = outcomes.get(state, 0) + 1
@@ -651,6 +655,32 @@ class LogisticsMessage(models.Model):
             # Those processed left the domain (done, failed, or re-queued alone for a retry).
             self.sudo().search(domain, order="id")._enqueue_batches(continuation=True)
         return ", ".join(f"{count} {state}" for state, count in sorted(outcomes.items()))
+
+    def _apply_together(self, backend, held):
+        """Apply these locked inbound messages in one savepoint, as _process would one by one
+        (``held``: their committed attempts before this one), and return those applied: all of
+        them, or none if anything failed - they then go through _process one by one. Most
+        batches are all good, and one savepoint lets their writes reach the database together
+        instead of one flush per event. Messages out of attempts are left to _process."""
+        messages = self.filtered(
+            lambda m: held[m.id] - m.attempt_floor < (m.max_attempts or backend.max_attempts)
+        )
+        if not messages:
+            return messages
+        adapter = backend._get_adapter()
+        try:
+            with self.env.cr.savepoint():
+                for message in messages:
+                    correlated = adapter.with_context(
+                        logistics_correlation_id=message.correlation_id
+                    )
+                    message._apply_documents(correlated._decode(message))
+                    message.attempts = held[message.id] + 1 - message.attempt_floor
+                    message._mark_done()
+        except Exception:  # whatever it was, _process classifies it per message
+            _logger.debug("A batch went back to one event at a time", exc_info=True)
+            return self.browse()
+        return messages
 
     def _process(self, locked_attempts=None):
         """The job: one attempt at one message. It never raises for a failed exchange: the
@@ -829,12 +859,14 @@ class LogisticsMessage(models.Model):
             {
                 "canonical_payload": first if len(documents) == 1 else documents,
                 "document_schema": ", ".join(sorted({d.get("schema") for d in documents})),
-                "reference": _document_reference(first) or self.reference,
                 "correlation_id": first.get("correlation_id") or self.correlation_id,
             }
         )
         for document in documents:
             applier._apply(self, document)
+        # After the appliers: they search messages by reference, and a reference written
+        # before would be flushed for each of them (one UPDATE per event of a batch).
+        self.reference = _document_reference(first) or self.reference
 
     def _mark_done(self):
         # A message that got through after a failure closes the exceptions it had opened.
@@ -1010,6 +1042,7 @@ class LogisticsMessage(models.Model):
             message=self,
             correlation_id=self.correlation_id,
             details=details,
+            defer=True,
         )
 
     def _committed_attempts(self):

@@ -4,6 +4,20 @@ from ..const import TRACKING_RANK
 from ..lib import canonical
 from ..lib.errors import BusinessError, ConfigurationError
 
+# What appliers read of the outbound message an event answers (others are read on demand).
+OUTBOUND_FIELDS_APPLIERS_READ = [
+    "backend_id",
+    "company_id",
+    "flow",
+    "state",
+    "reference",
+    "external_id",
+    "correlation_id",
+    "acknowledged",
+    "res_model",
+    "res_id",
+]
+
 
 def to_utc_naive(timestamp):
     """An RFC 3339 date-time with its offset (as the schemas require) as Odoo stores it:
@@ -151,7 +165,12 @@ class LogisticsApplier(models.AbstractModel):
             domain.append(("flow", "in", list(flows)))
         if res_model:
             domain.append(("res_model", "=", res_model))
-        return self.env["logistics.message"].sudo().search(domain, limit=1, order="id desc")
+        # With what appliers read of it: one query, not a search and a read.
+        return (
+            self.env["logistics.message"]
+            .sudo()
+            .search_fetch(domain, OUTBOUND_FIELDS_APPLIERS_READ, limit=1, order="id desc")
+        )
 
     @api.model
     def _exchanged_with_partner(self, message, model):

@@ -360,6 +360,12 @@ class TestWebhookIntake(LogisticsHttpCase):
         self.assertEqual([p.logistics_tracking_status for p in pickings], ["in_transit"] * 3)
         failed = messages.filtered(lambda m: m.state == "failed")
         self.assertIn("1ZNOBODY", failed.error_message)
+        # The rolled-back first pass left no audit entry behind; the second pass one each.
+        received = self.env["logistics.audit.log"].search(
+            [("message_id", "in", messages.ids), ("event", "=", "receive")]
+        )
+        self.assertEqual(received.message_id, messages - failed)
+        self.assertEqual(len(received), 3)
 
     def test_a_batch_larger_than_the_partners_size_continues_in_a_new_job(self):
         self.backend.inbound_batch_size = 2
@@ -377,3 +383,9 @@ class TestWebhookIntake(LogisticsHttpCase):
             (all_results, self.inbound().mapped(lambda m: (m.state, m.job_uuid))),
         )
         self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        # Applied together, audited one by one.
+        audited = self.env["logistics.audit.log"].search(
+            [("message_id", "in", self.inbound().ids), ("event", "=", "receive")]
+        )
+        self.assertEqual(audited.message_id, self.inbound())
+        self.assertEqual(len(audited), 3)
