@@ -141,7 +141,7 @@ class LogisticsX12Restriction(models.Model):
     codes = fields.Char(
         "Allowed Codes", help="The only codes accepted, separated by spaces or commas: CC, BP."
     )
-    tolerated_error = fields.Selection(TOLERABLE_ERRORS, "Tolerated Error")
+    tolerated_error = fields.Selection(TOLERABLE_ERRORS)
     note = fields.Char(help="Where the partner's guide says so, for the next person.")
 
     @api.model_create_multi
@@ -215,26 +215,27 @@ class LogisticsX12Restriction(models.Model):
 
     def _problem(self):
         """What is wrong with this line, in words, or None."""
-        _ = self.env._
         if self.kind == "tolerated":
             if not self.tolerated_error:
-                return _("choose the error the partner tolerates.")
+                return self.env._("choose the error the partner tolerates.")
             if self.segment or self.position or self.codes:
-                return _(
+                return self.env._(
                     "a tolerated error applies to the whole file: leave segment, element and "
                     "codes empty."
                 )
             return None
         tag = (self.segment or "").strip().upper()
         if not tag:
-            return _("fill in the segment ID (e.g. W12).")
+            return self.env._("fill in the segment ID (e.g. W12).")
         if not SEGMENT_TAG.fullmatch(tag):
-            return _("%(tag)s is not a segment ID (2 or 3 capitals or digits).", tag=tag)
+            return self.env._("%(tag)s is not a segment ID (2 or 3 capitals or digits).", tag=tag)
         segment = SEGMENTS_BY_TAG.get(tag)
         if segment is None or tag not in _registry().known_tags():
-            return _("%(tag)s is not a segment of any set this addon reads or writes.", tag=tag)
+            return self.env._(
+                "%(tag)s is not a segment of any set this addon reads or writes.", tag=tag
+            )
         if self.position < 0 or self.position > len(segment.elements):
-            return _(
+            return self.env._(
                 "%(tag)s has %(count)s elements: element %(position)s does not exist.",
                 tag=tag,
                 count=len(segment.elements),
@@ -243,11 +244,11 @@ class LogisticsX12Restriction(models.Model):
         element = segment.elements[self.position - 1] if self.position else None
         if self.kind == "required":
             if self.codes:
-                return _("a mandatory line takes no codes: add a separate code list line.")
+                return self.env._("a mandatory line takes no codes: add a separate code list line.")
             if self.set_id:
                 spec = _registry().find(self.set_id, "004010")
                 if spec is not None and tag not in spec.tags():
-                    return _(
+                    return self.env._(
                         "the %(set)s has no %(tag)s segment.",
                         set=dict(X12_SETS)[self.set_id],
                         tag=tag,
@@ -255,11 +256,11 @@ class LogisticsX12Restriction(models.Model):
             return None
         # code list
         if self.set_id:
-            return _("a code list applies in every set: leave Only in Set empty.")
+            return self.env._("a code list applies in every set: leave Only in Set empty.")
         if element is None:
-            return _("a code list is for one element: fill in its position (W12-01 is 1).")
+            return self.env._("a code list is for one element: fill in its position (W12-01 is 1).")
         if element.components:
-            return _(
+            return self.env._(
                 "%(tag)s-%(position)02d (%(name)s) is a composite: codes restrict a simple "
                 "element.",
                 tag=tag,
@@ -268,10 +269,10 @@ class LogisticsX12Restriction(models.Model):
             )
         codes = self._code_list()
         if not codes:
-            return _("list the allowed codes, separated by spaces or commas.")
+            return self.env._("list the allowed codes, separated by spaces or commas.")
         for code in codes:
             if not element.min_length <= len(code) <= element.max_length:
-                return _(
+                return self.env._(
                     "%(code)s does not fit %(name)s (%(min)s to %(max)s characters).",
                     code=code,
                     name=element.name,
@@ -279,5 +280,5 @@ class LogisticsX12Restriction(models.Model):
                     max=element.max_length,
                 )
             if not re.fullmatch(r"[A-Za-z0-9]+", code):
-                return _("%(code)s: codes are letters and digits only.", code=code)
+                return self.env._("%(code)s: codes are letters and digits only.", code=code)
         return None
