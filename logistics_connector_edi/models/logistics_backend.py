@@ -80,6 +80,7 @@ class LogisticsBackend(models.Model):
         "logistics.x12.set.mapping",
         "backend_id",
         "Transaction Sets",
+        copy=True,
         context={"active_test": False},
         help="Which set feeds which flow (received) and which set each flow is sent as. A set "
         "received without an active line is refused with a 997 saying it is not supported.",
@@ -88,6 +89,7 @@ class LogisticsBackend(models.Model):
         "logistics.x12.restriction",
         "backend_id",
         "Partner Restrictions",
+        copy=True,
         context={"active_test": False},
         help="The partner's implementation guide narrowing the standard: code lists, "
         "mandatory segments or elements, errors it tolerates. Checked on what we send and "

@@ -56,6 +56,29 @@ class TestX12PartnerSettings(TransactionCase):
         other.adapter = "x12_sftp"
         self.assertEqual(len(self.mappings(other)), len(DEFAULT_SET_MAPPINGS))
 
+    def test_a_duplicated_partner_keeps_its_sets_and_guide(self):
+        self.mappings().filtered(lambda m: m.set_id == "210").active = False
+        self.restriction(kind="codes", segment="W12", position=1, codes="CC")
+        copy = self.backend.copy({"code": "edi_settings_copy"})
+        self.assertEqual(len(self.mappings(copy)), len(DEFAULT_SET_MAPPINGS))
+        self.assertIsNone(copy._x12_flow_of_set("210"), "archived in the original, so here")
+        self.assertEqual(copy._x12_rules().code_lists, {"W12-01": ("CC",)})
+
+    def test_the_set_of_a_file_is_read_from_its_head(self):
+        adapter = self.env["logistics.adapter.x12_sftp"]
+        text = x12(SHIPMENT_945, functional_id="SW")
+        self.assertEqual(adapter._first_set_id(text.encode()), "945")
+        # a TA1 before the group, and a head cut before the ST: the group says which set
+        isa, rest = text[:107], text[107:]
+        with_ta1 = isa + "TA1*000000001*250301*1200*A*000~\n" + rest
+        self.assertEqual(adapter._first_set_id(with_ta1.encode()), "945")
+        cut = text[: text.index("ST*945")]
+        self.assertEqual(adapter._first_set_id(cut.encode()), "945")
+        self.assertIsNone(adapter._first_set_id(b"order;qty\nSO1;2\n"))
+        self.assertEqual(
+            adapter._file_flow(self.backend, "x.x12", text.encode(), "file"), "shipment"
+        )
+
     def test_an_archived_line_unmaps_the_set_or_the_flow(self):
         self.mappings().filtered(lambda m: m.set_id in ("846", "940")).active = False
         self.assertIsNone(self.backend._x12_flow_of_set("846"))
