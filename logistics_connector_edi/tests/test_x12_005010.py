@@ -98,6 +98,12 @@ def test_references_are_longer_in_005010():
     assert validate(_interchange(body, functional_id="SW"), rules=ONLY_5010).status == "accepted"
     report = validate(x12(body, functional_id="SW"))
     assert segment_codes(report) == [("N9", "8", ["5"])]
+    # wherever element 127 is used, also inside the reference composite (C040)
+    registry = default_registry()
+    for version, longest in (("004010", 30), ("005010", 50)):
+        ref = registry.find("846", version).segments["REF"]
+        assert ref.elements[1].max_length == longest
+        assert [c.max_length for c in ref.elements[3].components if c.ref == 127] == [longest] * 3
     too_long = [*SHIPMENT_945[:2], f"N9*BM*{'R' * 51}", *SHIPMENT_945[3:]]
     report = validate(_interchange(too_long, functional_id="SW"), rules=ONLY_5010)
     assert segment_codes(report) == [("N9", "8", ["5"])]
