@@ -1,6 +1,7 @@
 """Property tests of the X12 engine: what the serializer writes parses back to the same
 segments, and no corruption of a file makes the reader crash or pass it silently."""
 
+import re
 import string
 
 from hypothesis import HealthCheck, given, settings
@@ -18,7 +19,15 @@ from ..x12 import (
     validate,
 )
 from ..x12.charset import EXTENDED_SPECIALS
-from ..x12.elements import SegmentChecker, segment_matcher
+from ..x12.elements import (
+    _DATE6,
+    _DATE8,
+    _TIME,
+    SegmentChecker,
+    segment_matcher,
+    valid_date,
+    valid_time,
+)
 
 SEPARATOR_POOL = "*|^~!:>'`{}"
 # Deterministic in the suite (the same 60 examples every run, no example database on disk);
@@ -258,3 +267,16 @@ def test_fast_path_takes_the_usual_segments():
             "004010",
         ).segments[tag]
         assert segment_matcher(spec, "extended", "*", ">")(text, len(tag)), text
+
+
+def test_the_fast_path_knows_the_calendar_and_the_clock():
+    """Dates (leap years included, YYMMDD read as 20YY) and times as the element checks
+    read them."""
+    date8, date6, clock = (re.compile(p).fullmatch for p in (_DATE8, _DATE6, _TIME))
+    years = (0, 1, 4, 100, 400, 1900, 2000, 2023, 2024, 2100, 9999)
+    for value in (f"{y:04d}{md:04d}" for y in years for md in range(1400)):
+        assert bool(date8(value)) == valid_date(value), value
+    for value in (f"{yy:02d}{md}" for yy in range(100) for md in ("0228", "0229", "0230")):
+        assert bool(date6(value)) == valid_date(value), value
+    for value in (f"{t:0{n}d}" for n in (4, 5, 6, 8) for t in range(0, 10**n, 7 if n < 6 else 997)):
+        assert bool(clock(value)) == valid_time(value), value

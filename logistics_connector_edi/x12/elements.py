@@ -310,8 +310,8 @@ class SegmentChecker:
 # A segment whose text matches its expression is clean: every element has the right type,
 # length, characters and code, the mandatory ones are there, no element is too many and the
 # syntax rules hold. The expression may refuse a clean segment (it is stricter where a
-# condition is awkward to write, e.g. ASCII digits only), never accept one with a finding:
-# a segment it refuses goes through SegmentChecker, which alone writes findings.
+# condition is awkward to write), never accept one with a finding: a segment it refuses goes
+# through SegmentChecker, which alone writes findings.
 
 # month and day of a valid date; February 29 only in leap years, written out below
 _MONTH_DAY = (
