@@ -367,3 +367,33 @@ class TestExtensivShortShipmentAndRateLimit(ExtensivCase):
         self.run_jobs(ignore_eta=True)
         self.assertEqual(release.state, "done", release.error_message)
         self.assertEqual(len(self.wms.orders), 1)
+
+    def test_partner_down_opens_the_breaker_and_the_queue_drains_when_it_is_back(self):
+        self.backend.write({"breaker_threshold": 2, "breaker_cooldown": 60})
+        self.wms.stop()
+        self.addCleanup(lambda: self.wms._server or self.wms.start())
+        pickings = [self.delivery([(self.widget, 1)]) for _ in range(3)]
+        self.run_jobs()
+        self.assertEqual(self.backend.breaker_state, "open")
+        releases = self.env["logistics.message"].search(
+            [("res_id", "in", [p.id for p in pickings]), ("res_model", "=", "stock.picking")]
+        )
+        attempts = sum(releases.mapped("attempts"))
+        self.run_jobs(ignore_eta=True, limit=3)
+        self.assertEqual(sum(releases.mapped("attempts")), attempts, "postponed, not burnt")
+        self.wms.start()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_backend SET breaker_opened_at = breaker_opened_at"
+            " - interval '2 minutes' WHERE id = %s",
+            (self.backend.id,),
+        )
+        self.backend.invalidate_recordset()
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(set(releases.mapped("state")), {"done"})
+        self.assertEqual(self.backend.breaker_state, "closed")
+        self.assertEqual(
+            sorted(o["referenceNum"] for o in self.wms.orders.values()),
+            sorted(p.name for p in pickings),
+            "each order exactly once",
+        )
