@@ -311,3 +311,18 @@ def cancellation_of(order):
         "received_at": order["readOnly"]["lastModifiedDate"],
         "extensions": {"warehouse_status": "cancelled", "reason": "Canceled in Extensiv"},
     }
+
+
+def receiver_cancellation_of(receiver):
+    """ack/1 saying the warehouse cancelled an advance shipping notice: it will receive
+    nothing against it."""
+    read_only = receiver["readOnly"]
+    return {
+        "schema": "ack/1",
+        "acknowledged_reference": receiver["referenceNum"],
+        "acknowledged_schema": "receipt/1",
+        "status": "accepted",
+        "partner_reference": str(read_only["receiverId"]),
+        "received_at": read_only["lastModifiedDate"],
+        "extensions": {"warehouse_status": "cancelled", "reason": "Canceled in Extensiv"},
+    }

@@ -326,8 +326,9 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
         )
         flow = sent.flow or "receipt"
         if read_only.get("status") == extensiv.STATUS_CANCELED:
-            # A cancelled return is news for a person; a cancelled notice changes nothing.
-            return "return" if flow == "return" else None
+            # News for a person either way: a return (its own flow) or a receipt notice
+            # (acknowledged as cancelled).
+            return "return" if flow == "return" else "ack"
         return flow if read_only.get("isClosed") else None
 
     # ---- inventory (polled) ------------------------------------------------------------------
@@ -403,6 +404,8 @@ class LogisticsAdapterExtensiv(models.AbstractModel):
         if message.flow == "return":
             return [extensiv.return_of(data)]
         if message.flow == "ack":
+            if "receiverId" in (data.get("readOnly") or {}):
+                return [extensiv.receiver_cancellation_of(data)]
             return [extensiv.cancellation_of(data)]
         return [extensiv.shipment_of(data)]
 

@@ -58,8 +58,17 @@ class LogisticsApplier(models.AbstractModel):
                 ),
                 self.env._(
                     "%(partner)s cancelled the order of %(picking)s (%(reason)s): it will not "
-                    "ship. Cancel the transfer, or send it again (Send to 3PL) once the cause is "
-                    "fixed.",
+                    "ship. Cancel the transfer; if it must ship after all, make a new delivery "
+                    "order for it (a new order at the partner) once the cause is fixed.",
+                    partner=backend.name,
+                    picking=picking.name,
+                    reason=reason or self.env._("no reason given"),
+                )
+                if picking.picking_type_code == "outgoing"
+                else self.env._(
+                    "%(partner)s cancelled the notice of %(picking)s (%(reason)s): it will not "
+                    "receive against it. Ask the partner why; cancel the receipt, or make a new "
+                    "one for the goods that still come.",
                     partner=backend.name,
                     picking=picking.name,
                     reason=reason or self.env._("no reason given"),

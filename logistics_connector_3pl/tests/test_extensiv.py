@@ -332,7 +332,10 @@ class TestExtensivReceiptsReturnsInventory(ExtensivCase):
         self.assertIn("GADGET-1: 5 / 8", mismatch.description)
 
 
-class TestExtensivShortShipmentAndRateLimit(ExtensivCase):
+class TestExtensivFaultsAndWarehouseDecisions(ExtensivCase):
+    """What the warehouse decides (short shipments, cancelled notices) and what the partner
+    does to the pipeline (429, down)."""
+
     def test_a_closed_order_short_of_units_with_lots_is_applied_and_told(self):
         paint = self.product("Paint", "PAINT-EXT2", tracking="lot")
         self.put_in_stock(paint, 5, "L-A")
@@ -397,3 +400,34 @@ class TestExtensivShortShipmentAndRateLimit(ExtensivCase):
             sorted(p.name for p in pickings),
             "each order exactly once",
         )
+
+    def test_a_receipt_notice_cancelled_in_the_warehouse_asks_a_person(self):
+        suppliers = self.env.ref("stock.stock_location_suppliers")
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "partner_id": self.customer.id,
+                "location_id": suppliers.id,
+                "location_dest_id": self.stock.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": "Widget",
+                            "product_id": self.widget.id,
+                            "product_uom_qty": 3,
+                            "product_uom": self.widget.uom_id.id,
+                            "location_id": suppliers.id,
+                            "location_dest_id": self.stock.id,
+                        }
+                    )
+                ],
+            }
+        )
+        receipt.action_confirm()
+        self.env.flush_all()
+        self.run_jobs()
+        self.wms.cancel_receiver(receipt.name)
+        [ack] = self.poll()
+        self.assertEqual((ack.flow, ack.state), ("ack", "done"), ack.error_message)
+        self.assertEqual(receipt.logistics_status, "cancelled")
+        self.assertIn("will not receive against it", self.exceptions(receipt).description)
