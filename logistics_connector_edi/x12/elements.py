@@ -363,7 +363,12 @@ def _value_pattern(spec, charset, ends, banned=""):
     if kind in ("AN", "ID"):
         return f"{_allowed_class(charset, ends + banned)}{{{low},{high}}}"
     if kind == "R":
-        return rf"-?(?=(?:\.?[0-9]){{{low},{high}}}\.?{end})(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+        # a whole number first (the usual case, and cheap); with a decimal point the
+        # look-ahead counts the digits around it
+        return (
+            rf"-?(?:[0-9]{{{low},{high}}}{end}"
+            rf"|(?=(?:\.?[0-9]){{{low},{high}}}\.?{end})(?:[0-9]+\.[0-9]*|\.[0-9]+))"
+        )
     if kind == "DT":
         forms = [form for form, size in ((_DATE8, 8), (_DATE6, 6)) if low <= size <= high]
         return "(?:" + "|".join(forms) + ")" + end if forms else _NEVER
@@ -441,8 +446,8 @@ def _rule_pattern(rule):
 @functools.lru_cache(maxsize=2048)
 def segment_matcher(spec, charset, separator, component, repetition=None):
     """``fullmatch`` of the expression of a clean ``spec`` segment (call it with the
-    segment text and ``len(tag)`` as start), or None when the spec has no fast path.
-    A value holding ``repetition`` (the interchange's repetition separator) never matches."""
+    segment text, tag included), or None when the spec has no fast path. A value holding
+    ``repetition`` (the interchange's repetition separator) never matches."""
     elements = spec.elements
     if not elements or any(p > len(elements) for rule in spec.rules for p in rule.positions):
         return None
@@ -465,5 +470,10 @@ def segment_matcher(spec, charset, separator, component, repetition=None):
     ]
     others = [rule for rule in spec.rules if rule not in neighbours]
     pairs = {rule.positions[0] for rule in neighbours}
-    pattern = _nested(pieces, sep, pairs) + f"{sep}*" + "".join(map(_rule_pattern, others))
+    pattern = (
+        re.escape(spec.tag)
+        + _nested(pieces, sep, pairs)
+        + f"{sep}*"
+        + "".join(map(_rule_pattern, others))
+    )
     return re.compile(pattern, re.DOTALL).fullmatch

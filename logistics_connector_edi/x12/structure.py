@@ -28,6 +28,11 @@ def _tags_within(children):
     return tags
 
 
+def _never_clean(_text):
+    """The fast path of a segment without one: every text goes to the element checks."""
+    return False
+
+
 def _depth(children):
     """How deep loops nest in ``children`` (0: no loop)."""
     return max(
@@ -58,14 +63,15 @@ class _Frame:
 
 class _State:
     """A stack of (frame, slot index); ``transitions`` maps a tag to
-    (next state's transitions, depth, limit, push_at, extra):
+    (next state's transitions, depth, limit, push_at, extra, match):
 
     - ``depth``: the stack level whose use counter the segment bumps (``limit`` > 0: the
       same slot again, at most ``limit`` uses) or resets (``limit`` 0: a new slot);
     - ``push_at``: the level of the loop instance the segment opens (its counter starts at
       1), or the scratch level when it opens none;
     - ``extra``: None, or (findings, placed): findings as (tag, AK304 code, detail) made by
-      the move, and whether the segment found a place at all.
+      the move, and whether the segment found a place at all;
+    - ``match``: the fast element check of the segment's text (see ``element_match``).
     """
 
     __slots__ = ("close", "stack", "transitions")
@@ -79,9 +85,14 @@ class _State:
 class StructureMachine:
     """The compiled structure of one transaction set spec."""
 
-    def __init__(self, spec, known_tags):
+    def __init__(self, spec, known_tags, element_match=None):
+        """:param element_match: callable tag -> callable(segment text) that is true when
+        the text is clean (a fast path, see ``elements.segment_matcher``); the moves
+        carry it so the reader needs no look-up of its own"""
         self.spec = spec
         self.known_tags = known_tags
+        self._element_match = element_match or (lambda _tag: _never_clean)
+        self._matches = {}
         self.all_tags = spec.tags()
         self.depth = _depth(spec.body)
         self.scratch = self.depth + 1  # a counter slot nobody reads
@@ -164,13 +175,17 @@ class StructureMachine:
                 new_stack = (*new_stack, (self._frame(child.children, True), 0))
                 push_at = depth + 1
             extra = (tuple(findings), True) if findings else None
-            return (self._state(new_stack).transitions, depth, limit, push_at, extra)
+            match = self._matches.get(tag)
+            if match is None:
+                match = self._matches[tag] = self._element_match(tag) or _never_clean
+            return (self._state(new_stack).transitions, depth, limit, push_at, extra, match)
         return (
             state.transitions,
             self.scratch,
             0,
             self.scratch,
             (self._misplaced(state, tag), False),
+            _never_clean,
         )
 
     def _misplaced(self, state, tag):
@@ -276,7 +291,7 @@ class SetValidator:
         tag = raw[0]
         before = self.transitions
         move = before.get(tag) or self.machine.transition(before, tag)
-        self.transitions, depth, limit, push_at, extra = move
+        self.transitions, depth, limit, push_at, extra, _match = move
         if extra is not None and not self.emit(extra, position, number):
             return
         counters = self.counters

@@ -23,10 +23,6 @@ _ENVELOPE_TAGS = frozenset(("IEA", "GS", "GE", "ST", "SE"))
 CLEAN_LIMIT = 4096
 
 
-def _no_fast_path(_text, _start):
-    return None
-
-
 class ParsedSet:
     """What the reader yields for each transaction set."""
 
@@ -94,7 +90,7 @@ class X12Reader:
         separator = "*"
         # the hot path, inside a validated set: the structure's state, its use counters,
         # segment texts already found clean (text -> tag) and the fast element checks
-        machine = transitions = counters = clean = matchers = None
+        machine = transitions = counters = clean = None
         clean_get = None
         number = 0
         try:
@@ -136,7 +132,7 @@ class X12Reader:
                             move = transitions.get(tag)
                             if move is None:
                                 move = machine.transition(transitions, tag)
-                            transitions, depth, limit, push_at, extra = move
+                            transitions, depth, limit, push_at, extra, match = move
                             if extra is not None and not validator.emit(extra, position, number):
                                 continue  # out of place: its elements are not looked at
                             if limit:
@@ -149,8 +145,7 @@ class X12Reader:
                                 counters[depth] = 1
                             counters[push_at] = 1
                             if unchecked:
-                                match = matchers.get(tag) or self._matcher(matchers, validator, tag)
-                                if match(raw, len(tag)) or validator.check_elements(
+                                if match(raw) or validator.check_elements(
                                     raw.split(separator), position, number
                                 ):
                                     if len(clean) < CLEAN_LIMIT:
@@ -224,7 +219,7 @@ class X12Reader:
                             machine = validator.machine
                             transitions = validator.transitions
                             counters = validator.counters
-                            clean, matchers = self._fast_context(
+                            clean = self._clean_texts(
                                 result.set_id, group.version, interchange.delimiters
                             )
                             clean_get = clean.get
@@ -268,26 +263,14 @@ class X12Reader:
 
     # --- the hot path's helpers ------------------------------------------------------
 
-    def _fast_context(self, set_id, version, delimiters):
-        """(clean segment texts, fast element checks) of a set spec with these
-        separators: a text found clean once is clean wherever the set has that segment."""
+    def _clean_texts(self, set_id, version, delimiters):
+        """Segment texts found clean (text -> tag) in a set spec with these separators: a
+        text found clean once is clean wherever the set has that segment."""
         key = (set_id, version, delimiters)
-        context = self._contexts.get(key)
-        if context is None:
-            context = self._contexts[key] = ({}, {})
-        return context
-
-    def _matcher(self, matchers, validator, tag):
-        delimiters = validator.delimiters
-        match = segment_matcher(
-            validator.spec.segments[tag],
-            self.rules.charset,
-            delimiters.element,
-            delimiters.component,
-            delimiters.repetition,
-        )
-        match = matchers[tag] = match or _no_fast_path
-        return match
+        clean = self._contexts.get(key)
+        if clean is None:
+            clean = self._contexts[key] = {}
+        return clean
 
     # --- trailers --------------------------------------------------------------------
 
@@ -485,11 +468,24 @@ class X12Reader:
             else:
                 result.name = spec.name
                 delimiters = interchange.delimiters
-                key = (set_id, group.version)
+                key = (set_id, group.version, delimiters)
                 machine = self._machines.get(key)
                 if machine is None:
-                    machine = self._machines[key] = StructureMachine(spec, self._known_tags)
-                checkers = self._checkers.setdefault((*key, delimiters), {})
+                    charset = self.rules.charset
+
+                    def element_match(tag, segments=spec.segments):
+                        return segment_matcher(
+                            segments[tag],
+                            charset,
+                            delimiters.element,
+                            delimiters.component,
+                            delimiters.repetition,
+                        )
+
+                    machine = self._machines[key] = StructureMachine(
+                        spec, self._known_tags, element_match
+                    )
+                checkers = self._checkers.setdefault(key, {})
                 validator = SetValidator(machine, result, delimiters, checkers, self.rules)
         return result, validator
 
