@@ -1,13 +1,15 @@
 """The flat-file adapter against a real OpenSSH SFTP server on loopback and a legacy 3PL
 working its folders: CSV orders out (atomic upload), confirmations and inventory in, each file
 applied once, layouts configurable and tried on a sample; receipt notices, return
-authorizations and their answers (damage, dispositions), inventory with each policy."""
+authorizations and their answers (damage, dispositions), inventory with each policy; the
+server down (breaker) and back."""
 
 import tempfile
 import threading
 from pathlib import Path
 
 from odoo import Command
+from tests.sandboxes.loopback import free_port
 from tests.sandboxes.sftp_server import SftpServer
 from tests.sandboxes.threepl_flatfile import FlatFilePartner
 
@@ -264,3 +266,31 @@ class TestFlatFile(ThreePLCase):
         self.assertIn(
             "GADGET-1: 2 / 9", self.exceptions(exception_type="inventory_mismatch").description
         )
+
+    def test_server_down_opens_the_breaker_and_the_files_go_out_once_when_it_is_back(self):
+        self.backend.write({"breaker_threshold": 2, "breaker_cooldown": 60})
+        endpoint = self.backend.endpoint_ids
+        endpoint.sftp_port = free_port()  # nobody listens there: the server is down
+        pickings = [self.delivery([(self.widget, 1)]) for _ in range(3)]
+        self.run_jobs()
+        self.assertEqual(self.backend.breaker_state, "open")
+        releases = self.env["logistics.message"].search(
+            [("res_id", "in", [p.id for p in pickings]), ("res_model", "=", "stock.picking")]
+        )
+        self.assertTrue(self.exceptions(exception_type="partner_down"))
+        attempts = sum(releases.mapped("attempts"))
+        self.run_jobs(ignore_eta=True, limit=3)
+        self.assertEqual(sum(releases.mapped("attempts")), attempts, "postponed, not burnt")
+        endpoint.sftp_port = self.server.port
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE logistics_backend SET breaker_opened_at = breaker_opened_at"
+            " - interval '2 minutes' WHERE id = %s",
+            (self.backend.id,),
+        )
+        self.backend.invalidate_recordset()
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(set(releases.mapped("state")), {"done"})
+        self.assertEqual(self.backend.breaker_state, "closed")
+        self.assertEqual(len(self.partner.take_orders()), 3, "one file per order")
+        self.assertEqual(sorted(self.partner.orders), sorted(p.name for p in pickings))
