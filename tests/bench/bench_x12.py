@@ -48,9 +48,11 @@ ISA = (
 )
 
 
-def write_846(path):
+def write_846(path, varied=False):
     """An interchange of 846s holding LIN_LOOPS LIN loops (LIN, on-hand and available
-    QTY), one segment per line. Returns the number of segments."""
+    QTY), one segment per line. The quantities are the same on every line, or with
+    ``varied`` different on each (then no segment text repeats: nothing the validator
+    remembers helps). Returns the number of segments."""
     segments = 0
     sets = (LIN_LOOPS + LOOPS_PER_SET - 1) // LOOPS_PER_SET
     with open(path, "w", encoding="ascii") as file:
@@ -63,7 +65,12 @@ def write_846(path):
             lines = [f"ST*846*{number:04d}", f"BIA*00*MM*INV{number}*20250308"]
             for _ in range(loops):
                 item += 1
-                lines += [f"LIN**SK*SKU-{item:07d}*UP*0{item:011d}", "QTY*17*40", "QTY*33*38"]
+                on_hand, available = (item % 9973 + 2, item % 9967) if varied else (40, 38)
+                lines += [
+                    f"LIN**SK*SKU-{item:07d}*UP*0{item:011d}",
+                    f"QTY*17*{on_hand}",
+                    f"QTY*33*{available}",
+                ]
             lines.append(f"CTT*{loops}")
             lines.append(f"SE*{len(lines) + 1}*{number:04d}")
             file.write("~\n".join(lines) + "~\n")
@@ -210,6 +217,18 @@ def main():
             f"  parse + validate        {segments / validate:>12,.0f} segments/s "
             f"({validate * 1000:.0f} ms, {ratio_words(validate_ratios)}; "
             "target <= 3x)"
+        )
+        varied = folder / "inventory_846_varied.x12"
+        write_846(varied, varied=True)
+        varied_baseline, varied_time, varied_ratios = paired_times(
+            split_tokenizer, engine_validate, varied
+        )
+        print(
+            "  the same with quantities different on every line (no segment text repeats):\n"
+            f"  str.split baseline      {segments / varied_baseline:>12,.0f} segments/s "
+            f"({varied_baseline * 1000:.0f} ms)\n"
+            f"  parse + validate        {segments / varied_time:>12,.0f} segments/s "
+            f"({varied_time * 1000:.0f} ms, {ratio_words(varied_ratios)})"
         )
         baseline_peak = peak_memory(split_tokenizer, inventory)
         validate_peak = peak_memory(engine_validate, inventory)
