@@ -204,13 +204,6 @@ class StructureMachine:
             detail = f"segment {tag} is not expected here (it belongs in another loop)"
         return ((tag, code, detail),)
 
-    def over_limit(self, transitions, tag):
-        """Whether the slot ``tag`` repeats in (from the state owning ``transitions``, before
-        the move) is a loop: for the words of an AK304 4 or 5."""
-        state = self._by_transitions[id(transitions)]
-        move = state.transitions.get(tag) or self._move(state, tag)
-        return move[3] != self.scratch
-
     def closing(self, transitions):
         """Findings at the SE from the state owning ``transitions``: everything mandatory
         still open is missing."""
@@ -255,8 +248,10 @@ class SetValidator:
             self.finding(tag, position, code, detail, number)
         return placed
 
-    def over_limit(self, before, tag, count, limit, position, number):
-        if self.machine.over_limit(before, tag):
+    def over_limit(self, push_at, tag, count, limit, position, number):
+        """AK304 4 or 5 for the ``count``-th use of a slot allowed ``limit`` times: a loop
+        when the move opened a loop instance (``push_at`` is not the scratch level)."""
+        if push_at != self.machine.scratch:
             self.finding(
                 tag, position, "4", f"the {tag} loop occurs {count} times, at most {limit}", number
             )
@@ -289,8 +284,7 @@ class SetValidator:
         """Check segment ``raw`` (``[tag, element1, ...]``) at ``position`` (counted from
         ST = 1), the ``number``-th segment of the file."""
         tag = raw[0]
-        before = self.transitions
-        move = before.get(tag) or self.machine.transition(before, tag)
+        move = self.transitions.get(tag) or self.machine.transition(self.transitions, tag)
         self.transitions, depth, limit, push_at, extra, _match = move
         if extra is not None and not self.emit(extra, position, number):
             return
@@ -298,7 +292,7 @@ class SetValidator:
         if limit:
             count = counters[depth] = counters[depth] + 1
             if count > limit:
-                self.over_limit(before, tag, count, limit, position, number)
+                self.over_limit(push_at, tag, count, limit, position, number)
         else:
             counters[depth] = 1
         counters[push_at] = 1

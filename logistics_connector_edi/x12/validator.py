@@ -128,7 +128,6 @@ class X12Reader:
                             position += 1
                             if keep:
                                 segments.append(Segment(tag, raw.split(separator)[1:], number))
-                            before = transitions
                             move = transitions.get(tag)
                             if move is None:
                                 move = machine.transition(transitions, tag)
@@ -139,7 +138,7 @@ class X12Reader:
                                 count = counters[depth] = counters[depth] + 1
                                 if count > limit:
                                     validator.over_limit(
-                                        before, tag, count, limit, position, number
+                                        push_at, tag, count, limit, position, number
                                     )
                             else:
                                 counters[depth] = 1
