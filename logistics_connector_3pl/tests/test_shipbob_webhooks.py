@@ -12,8 +12,8 @@ class TestShipbobWebhookRegistration(ThreePLCase):
     def setUp(self):
         super().setUp()
         self.env["ir.config_parameter"].sudo().set_param("web.base.url", self.base_url())
-        self.sandbox.webhook_url = None  # only what Odoo subscribes is delivered
         self.addCleanup(setattr, self.sandbox, "webhook_url", self.sandbox.webhook_url)
+        self.sandbox.webhook_url = None  # only what Odoo subscribes is delivered
         self.url = self.backend.sudo().webhook_url
 
     def register(self):
