@@ -431,3 +431,17 @@ class TestExtensivFaultsAndWarehouseDecisions(ExtensivCase):
         self.assertEqual((ack.flow, ack.state), ("ack", "done"), ack.error_message)
         self.assertEqual(receipt.logistics_status, "cancelled")
         self.assertIn("will not receive against it", self.exceptions(receipt).description)
+
+    def test_a_malformed_answer_is_retried_and_the_order_made_once(self):
+        picking = self.delivery([(self.widget, 1)], ready=False)
+        self.wms.inject(kind="malformed")
+        self.put_in_stock(self.widget, 1)
+        picking.action_confirm()
+        picking.action_assign()
+        self.run_jobs()
+        [release] = self.messages(picking)
+        self.assertEqual(release.state, "retry")
+        self.assertIn("not valid JSON", release.error_message)
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(release.state, "done", release.error_message)
+        self.assertEqual([o["referenceNum"] for o in self.wms.orders.values()], [picking.name])

@@ -22,9 +22,9 @@ contract (../shared/reference/3pl_apis.md section 2).
   ``{"lines": {sku: {"received", "damaged", "lot"}}}``, ``returns/<ref>/<complete|cancel>``
   ``{"dispositions": {sku: [[disposition, units, lot], ...]}}``, ``inventory``
   ``{"sku", "on_hand", "lot", "facility"}``, ``faults`` ``{"kind": "status"|"rate_limit"|
-  "latency"|"drop", "status", "count", "seconds"}``, ``expire_tokens``, ``autopilot``
-  ``{"enabled", "delay"}``, ``reset``, ``GET state``. ``moment=`` sets ``lastModifiedDate``
-  (ties on the same timestamp).
+  "latency"|"timeout"|"malformed"|"drop", "status", "count", "seconds"}``,
+  ``expire_tokens``, ``autopilot`` ``{"enabled", "delay"}``, ``reset``, ``GET state``.
+  ``moment=`` sets ``lastModifiedDate`` (ties on the same timestamp).
 """
 
 import base64
@@ -55,7 +55,7 @@ DISPOSITION_QUALIFIERS = {
     "return_to_vendor": "RTV",
     "returntosender": "RTV",
 }
-FAULT_KINDS = ("status", "rate_limit", "latency", "drop")
+FAULT_KINDS = ("status", "rate_limit", "latency", "timeout", "malformed", "drop")
 
 
 def _iso(moment):
@@ -130,8 +130,9 @@ class ExtensivSandbox:
 
     def inject(self, status=503, count=1, kind="status", seconds=30):
         """The next ``count`` API calls fail: ``status`` (that HTTP status), ``rate_limit``
-        (429 with Retry-After), ``latency`` (``seconds`` late, then served) or ``drop`` (the
-        connection is closed unanswered)."""
+        (429 with Retry-After), ``latency`` (``seconds`` late, then served), ``timeout``
+        (``seconds`` without an answer, then closed), ``malformed`` (a cut JSON body, not
+        served) or ``drop`` (the connection is closed unanswered)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         if not isinstance(count, int) or count < 1:
@@ -441,8 +442,12 @@ class ExtensivSandbox:
             )
         if kind == "drop":
             return _Reply(0, drop=True)
-        time.sleep(fault["seconds"])  # latency: late, then served
-        return None
+        if kind == "malformed":
+            return _Reply(200, raw=b'{"readOnly": {"orderId": 50', content_type=HAL)
+        time.sleep(fault["seconds"])
+        if kind == "timeout":
+            return _Reply(0, drop=True)
+        return None  # latency: late, then served
 
     def _duplicate(self, collection, body):
         customer = (body.get("customerIdentifier") or {}).get("id")
