@@ -97,6 +97,39 @@ class TestDemoPartners(PipelineCaseMixin, TransactionCase):
         self.assertEqual(picking.logistics_status, "shipped")
         self.assertTrue(picking.carrier_tracking_ref.startswith("1ZFLAT"))
 
+        # A receipt of the demo warehouse: the notice goes out, the partner receives it all.
+        warehouse = self.env.ref("logistics_connector_3pl.demo_warehouse_flatfile")
+        suppliers = self.env.ref("stock.stock_location_suppliers")
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": warehouse.in_type_id.id,
+                "partner_id": self.customer.id,
+                "location_id": suppliers.id,
+                "location_dest_id": warehouse.lot_stock_id.id,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": self.chair.name,
+                            "product_id": self.chair.id,
+                            "product_uom_qty": 6,
+                            "product_uom": self.chair.uom_id.id,
+                            "location_id": suppliers.id,
+                            "location_dest_id": warehouse.lot_stock_id.id,
+                        }
+                    )
+                ],
+            }
+        )
+        receipt.action_confirm()
+        self.env.flush_all()
+        self.run_jobs()
+        [answer] = partner.work_once()
+        self.assertTrue(answer.startswith("rcv_"))
+        self.backend._sftp_poll()
+        self.run_jobs()
+        self.assertEqual(receipt.state, "done")
+        self.assertEqual(receipt.move_ids.quantity, 6)
+
     def test_the_extensiv_demo_partner_ships_by_itself_and_is_polled(self):
         wms = start_extensiv_demo(port=0, delay=0)
         self.addCleanup(wms.stop)
