@@ -83,6 +83,19 @@ def flow_for_topic(topic):
     return TOPIC_FLOWS.get(topic) or SANDBOX_TOPIC_FLOWS.get(topic) or "webhook"
 
 
+def polled_topic(order):
+    """The topic whose event an order read from ``GET /order`` stands for, or None (still
+    processing): shipped once a shipment is completed, else on hold, in exception or
+    cancelled."""
+    if any(s.get("status") == "Completed" for s in order.get("shipments") or []):
+        return "order.shipped"
+    return {
+        "OnHold": "order.shipment.on_hold",
+        "Exception": "order.shipment.exception",
+        "Cancelled": "order.shipment.cancelled",
+    }.get(order.get("status"))
+
+
 def shipments_in(data):
     """The shipments an event is about: an order event carries the order with its
     shipments, an ``order.shipment.*`` event one shipment."""

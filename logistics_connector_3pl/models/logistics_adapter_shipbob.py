@@ -1,3 +1,4 @@
+import hashlib
 import json
 import re
 from datetime import timedelta
@@ -19,6 +20,8 @@ CREATE_PATHS = {"order_release": "order", "receipt": "receiving", "return": "ret
 # A partner paging for ever must not hold a worker: 2,000 pages of 250 SKUs is 500,000 SKUs.
 MAX_INVENTORY_PAGES = 2000
 MAX_SUBSCRIPTION_PAGES = 50
+# References per GET /order?ReferenceIds= of the poll (short enough for any URL limit).
+ORDERS_PER_POLL_REQUEST = 50
 # The signing secret ShipBob accepts on a subscription: whsec_ and 24 bytes in base64.
 SHIPBOB_SECRET = re.compile(r"whsec_[a-zA-Z0-9+/]{32}")
 
@@ -371,14 +374,61 @@ class LogisticsAdapterShipbob(models.AbstractModel):
             messages |= message
         return messages
 
-    # ---- receiving orders (polled) -----------------------------------------------------------
+    # ---- polled: what webhooks may not have brought -------------------------------------------
     @api.model
     def _poll(self, backend):
+        """What the webhooks may not have brought (ShipBob retries them for 24 hours only,
+        and publishes no receiving topic names we follow): the status of the orders Odoo
+        still waits for, and the completed receiving orders. Returns the messages created."""
+        return self._poll_orders(backend) | self._poll_receiving(backend)
+
+    @api.model
+    def _poll_orders(self, backend):
+        """Read the orders still open in Odoo (``GET /order?ReferenceIds=``) and store what a
+        webhook would have said: shipped (its shipments), on hold, in exception, cancelled.
+        Keyed by the order and what it says, so a poll that finds nothing new stores nothing
+        and a webhook about the same thing applies once."""
+        references = backend._logistics_open_order_references()
+        transport = backend._rest_transport()
+        messages = self.env["logistics.message"]
+        moment = fields.Datetime.now().replace(microsecond=0).isoformat() + "Z"
+        for start in range(0, len(references), ORDERS_PER_POLL_REQUEST):
+            chunk = references[start : start + ORDERS_PER_POLL_REQUEST]
+            response = transport.request(
+                "GET", "order", params={"ReferenceIds": ",".join(chunk), "Limit": 250}
+            )
+            for order in response.json() or []:
+                topic = shipbob.polled_topic(order)
+                if not topic:
+                    continue
+                said = (
+                    [
+                        s["id"]
+                        for s in order.get("shipments") or []
+                        if s.get("status") == "Completed"
+                    ]
+                    if topic == "order.shipped"
+                    else order.get("status_details")
+                )
+                digest = hashlib.sha256(json.dumps(said, sort_keys=True).encode()).hexdigest()[:16]
+                raw = json.dumps({"type": topic, "timestamp": moment, "data": order}).encode()
+                message, created = messages._create_inbound(
+                    backend,
+                    shipbob.flow_for_topic(topic),
+                    raw,
+                    event_id=f"order:{order['id']}:{topic}:{digest}",
+                )
+                if created:
+                    messages |= message
+        return messages
+
+    @api.model
+    def _poll_receiving(self, backend):
         """Completed receiving orders not taken yet (ShipBob's receiving guide: poll as the
         fallback of webhooks): each one Odoo sent is stored as an inbound receipt (keyed by
         the WRO, so a webhook about it too applies once), and marked as taken
         (``receiving:setExternalSync``) once that is committed; a mark that fails only lists
-        it again. Returns the messages created."""
+        it again."""
         transport = backend._rest_transport()
         wros, path = [], "receiving?Statuses=Completed&ExternalSync=false&Limit=250"
         for _page in range(MAX_SUBSCRIPTION_PAGES):

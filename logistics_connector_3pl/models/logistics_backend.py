@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.lib.errors import LogisticsError
 from odoo.exceptions import UserError
 
+from ..lib.status import IN_PROGRESS
 from .logistics_file_layout import DEFAULT_LAYOUTS
 
 
@@ -119,6 +120,33 @@ class LogisticsBackend(models.Model):
                     backend=backend,
                 )
         return True
+
+    def _logistics_open_order_references(self, limit=500):
+        """The orders this partner has that Odoo still waits for (not reported shipped in
+        full or cancelled yet), by the reference they were sent under (a backorder's is its
+        first transfer's), oldest news first: what a poll asks about."""
+        self.ensure_one()
+        pickings = (
+            self.env["stock.picking"]
+            .sudo()
+            .search(
+                [
+                    ("logistics_backend_id", "=", self.id),
+                    ("picking_type_code", "=", "outgoing"),
+                    ("logistics_status", "in", (*IN_PROGRESS, "partially_shipped")),
+                    ("state", "not in", ("done", "cancel")),
+                ],
+                order="logistics_status_date, id",
+                limit=limit,
+            )
+        )
+        references = []
+        for picking in pickings:
+            while picking.backorder_id:
+                picking = picking.backorder_id
+            if picking.name not in references:
+                references.append(picking.name)
+        return references
 
     def _logistics_sends(self, flow):
         """Whether this partner's adapter sends ``flow`` documents (an adapter says so with

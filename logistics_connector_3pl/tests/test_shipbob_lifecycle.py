@@ -345,6 +345,35 @@ class TestDeliveryFaults(ThreePLCase):
         self.assertEqual(sum(family.move_ids.mapped("quantity")), 4)
         self.assertFalse(self.exceptions())
 
+    def test_lost_webhooks_are_made_up_for_by_the_poll_and_late_ones_change_nothing(self):
+        picking = self.released([(self.widget, 4)])
+
+        def poll():
+            messages = self.backend._get_adapter()._poll(self.backend)
+            self.run_jobs()
+            return messages
+
+        self.sandbox.inject_webhook_fault("drop", count=3)
+        self.sandbox.hold(picking.name, reason="Missing tariff code")
+        self.assertEqual(len(poll()), 1)
+        self.assertEqual(picking.logistics_status, "on_hold")
+        self.assertIn("Missing tariff code", self.exceptions(picking).description)
+        self.assertFalse(poll(), "nothing new: nothing stored")
+        self.sandbox.ship(picking.name, {"WIDGET-1": 1})
+        poll()
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+        backorder = picking.backorder_ids
+        self.assertEqual(backorder.logistics_status, "partially_shipped")
+        self.sandbox.ship(picking.name)
+        poll()
+        self.assertEqual(backorder.state, "done", self.inbound().mapped("error_message"))
+        self.assertFalse(poll(), "nothing left open at the 3PL")
+        self.deliveries_ok(self.sandbox.redeliver())  # the lost webhooks, late
+        self.run_jobs()
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertEqual(sum((picking | backorder).move_ids.mapped("quantity")), 4)
+        self.assertEqual((picking | backorder).mapped("logistics_status"), ["shipped", "shipped"])
+
     def test_rate_limit_waits_the_partners_delay_then_goes_through(self):
         self.sandbox.inject("rate_limit", retry_after=120, path_prefix="/order", method="POST")
         picking = self.delivery([(self.widget, 1)])
