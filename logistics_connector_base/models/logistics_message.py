@@ -670,13 +670,20 @@ class LogisticsMessage(models.Model):
         adapter = backend._get_adapter()
         try:
             with self.env.cr.savepoint():
+                references = {}
                 for message in messages:
                     correlated = adapter.with_context(
                         logistics_correlation_id=message.correlation_id
                     )
-                    message._apply_documents(correlated._decode(message))
+                    references[message] = message._apply_documents(
+                        correlated._decode(message), defer_reference=True
+                    )
                     message.attempts = held[message.id] + 1 - message.attempt_floor
                     message._mark_done()
+                # Written last: a reference written earlier would make every later event's
+                # search for its outbound message flush the batch so far.
+                for message, reference in references.items():
+                    message.reference = reference
         except Exception:  # whatever it was, _process classifies it per message
             _logger.debug("A batch went back to one event at a time", exc_info=True)
             return self.browse()
@@ -848,9 +855,10 @@ class LogisticsMessage(models.Model):
     def _masked(self, text):
         return mask_secrets(text, self.backend_id._secret_values()) if text else text
 
-    def _apply_documents(self, documents):
+    def _apply_documents(self, documents, defer_reference=False):
         """Validate then apply each decoded canonical document, in order. All of them are kept
-        on the message: one document as itself, several as a list."""
+        on the message: one document as itself, several as a list. With ``defer_reference``
+        the message's reference is returned for the caller to write, not written."""
         applier = self.env["logistics.applier"]
         for document in documents:
             canonical.check(document)
@@ -866,7 +874,11 @@ class LogisticsMessage(models.Model):
             applier._apply(self, document)
         # After the appliers: they search messages by reference, and a reference written
         # before would be flushed for each of them (one UPDATE per event of a batch).
-        self.reference = _document_reference(first) or self.reference
+        reference = _document_reference(first) or self.reference
+        if defer_reference:
+            return reference
+        self.reference = reference
+        return reference
 
     def _mark_done(self):
         # A message that got through after a failure closes the exceptions it had opened.
