@@ -456,6 +456,19 @@ def test_a_100000_line_file_streams_through_in_little_memory():
     assert peak < 5_000_000, peak
 
 
+def test_a_file_of_unknown_segments_does_not_grow_what_the_reader_remembers():
+    """Moves are remembered for the tags of the set only, clean texts up to a bound: a
+    file of made-up segments costs findings (capped), never memory without end."""
+    junk = [f"Z{n % 26 + 10:X}{n:05d}*{n}" for n in range(3000)]
+    reader = X12Reader(x12([*ORDER_940[:1], *junk, *ORDER_940[1:]]), keep_segments=False)
+    report = reader.run()
+    assert report.status == "rejected"
+    [machine] = reader._machines.values()
+    remembered = sum(len(state.transitions) for state in machine._states.values())
+    assert remembered < 50, remembered
+    assert report.interchanges[0].groups[0].sets[0].dropped_findings == 3000 - MAX_SEGMENT_FINDINGS
+
+
 # --- serializer --------------------------------------------------------------------------
 
 
