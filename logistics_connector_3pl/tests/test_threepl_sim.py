@@ -193,6 +193,18 @@ class TestSimCommandExtensiv(unittest.TestCase):
         self.assertEqual(sim(wms.base_url, "receive", "WH/IN/00007", "--damaged", "WIDGET=1")[0], 0)
         items = wms.receiver("WH/IN/00007")["receiveItems"]
         self.assertEqual([(i["qty"], i["qualifier"]) for i in items], [(4, ""), (1, "DMG")])
+        wms._create_receiver(
+            {
+                "referenceNum": "WH/IN/00008",
+                "customerIdentifier": {"id": 1},
+                "notes": "Customer return",
+                "receiveItems": [{"itemIdentifier": {"sku": "WIDGET"}, "qty": 3}],
+            }
+        )
+        code, answer = sim(wms.base_url, "return", "WH/IN/00008", "--split", "WIDGET=quarantine:1")
+        self.assertEqual(code, 0, answer)
+        items = wms.receiver("WH/IN/00008")["receiveItems"]
+        self.assertEqual([(i["qty"], i["qualifier"]) for i in items], [(1, "QC"), (2, "")])
         self.assertEqual(sim(wms.base_url, "inventory", "GADGET", "3")[0], 0)
         self.assertEqual(wms.stock[3, "GADGET", "", ""], 3)
         code, text = sim(wms.base_url, "fault", "duplicate")

@@ -9,7 +9,9 @@ contract (../shared/reference/3pl_apis.md section 2).
   (``_embedded`` keyed by the rel URI, ``totalResults``, ``_links.next``), with the RQL subset
   ``readOnly.lastModifiedDate=ge=<ts>``, ``referenceNum==<ref>`` joined by ``;``.
 - Receivers (advance shipping notices, and customer returns, which Warehouse Manager books as
-  receivers too): ``POST /inventory/receivers`` (``referenceNum`` unique per customer),
+  receivers too; the connector marks a return with ``notes`` "Customer return", which the
+  autopilot restocks instead of receiving): ``POST /inventory/receivers`` (``referenceNum``
+  unique per customer),
   ``GET /inventory/receivers[/<id>]`` with the same paging and RQL. A closed receiver's
   ``receiveItems`` are what was counted; damaged units carry the qualifier ``DMG``, returned
   units the qualifier of their disposition (none: restocked, ``DMG``, ``QC``, ``SCRAP``,
