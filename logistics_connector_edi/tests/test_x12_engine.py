@@ -102,6 +102,15 @@ def test_isa_inside_data_is_not_taken_for_a_header():
     assert report.status == "accepted"
 
 
+def test_a_lone_isa_segment_is_a_bad_segment_not_a_header():
+    """An "ISA" without separators cannot open an interchange (an ISA is fixed width): it
+    is reported where it stands."""
+    report = validate(x12([ORDER_940[0], "ISA", *ORDER_940[1:]]))
+    assert segment_codes(report) == [("ISA", "1", [])]
+    report = validate(x12(ORDER_940).replace("GS*", "ISA~\nGS*", 1))
+    assert notes(report) == ["024"]
+
+
 @pytest.mark.parametrize(
     "layout",
     [
