@@ -4,6 +4,11 @@
 the structure check is a state machine fed segment by segment, so a set is validated without
 being kept in memory (``keep_segments=False``), and a file of any size holds at most one
 set's segments (``keep_segments=True``, for decoding).
+
+The segments inside a set take a short path: a segment text already found clean is only
+placed in the structure; a new one is placed, then checked by its spec's regular expression
+and, only when that refuses it, by the element checks that write the findings (see
+``elements.segment_matcher``).
 """
 
 import re
