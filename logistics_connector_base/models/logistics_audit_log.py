@@ -58,6 +58,8 @@ HASHED_FIELDS = (
     "prev_hash",
 )
 VERIFY_BATCH = 5000
+# What an entry's seal reads of it: its id and the hashed content the seal does not give.
+SEALED_COLUMNS = ("id", *(name for name in HASHED_FIELDS if name not in ("sequence", "prev_hash")))
 
 
 def _normalise(value):
@@ -423,14 +425,7 @@ class LogisticsAuditLog(models.Model):
         cr = self.env.cr
         self._insert_pending()
         self.env.flush_all()
-        lock_head = SQL(
-            "SELECT last_sequence, last_hash FROM logistics_audit_chain "
-            "WHERE company_id = %s FOR UPDATE %s",
-            company_id,
-            SQL("SKIP LOCKED") if skip_locked else SQL(),
-        )
-        cr.execute(lock_head)
-        head = cr.fetchone()
+        head, rows = self._lock_head_with_unsealed(company_id, skip_locked)
         if head is None:
             # The company's first entry (or a head held by another seal, then a no-op insert).
             cr.execute(
@@ -438,32 +433,14 @@ class LogisticsAuditLog(models.Model):
                 "VALUES (%s, 0, %s) ON CONFLICT (company_id) DO NOTHING",
                 (company_id, GENESIS_HASH),
             )
-            cr.execute(lock_head)
-            head = cr.fetchone()
+            head, rows = self._lock_head_with_unsealed(company_id, skip_locked)
             if head is None:
                 return 0
         sequence, last_hash = head
         key_id, keys = audit_keys()
         key = keys.get(key_id)
         sealed = 0
-        # Under READ COMMITTED, entries committed while we sealed show up in the next round:
-        # a seal that skipped because we held the lock finds its entries sealed by us.
-        while True:
-            cr.execute(
-                """
-                SELECT id, company_id, create_date, user_id, event, backend_ref, message_ref,
-                       correlation_id, res_model, res_id, record_name, summary, details
-                  FROM logistics_audit_log
-                 WHERE company_id = %s AND sequence IS NULL
-              ORDER BY id
-                 LIMIT %s
-                   FOR UPDATE
-                """,
-                (company_id, VERIFY_BATCH),
-            )
-            rows = cr.dictfetchall()
-            if not rows:
-                break
+        while rows:
             seals = []
             for row in rows:
                 sequence += 1
@@ -489,9 +466,47 @@ class LogisticsAuditLog(models.Model):
                 )
             )
             sealed += len(rows)
+            if len(rows) < VERIFY_BATCH:
+                # All there was. Entries committed since (by a transaction whose own seal
+                # skipped the head we hold) are sealed by the next seal or the cron.
+                break
+            cr.execute(SQL("%s", self._unsealed_query(company_id)))
+            rows = cr.dictfetchall()
         if sealed:
             self.invalidate_model(["sequence", "prev_hash", "entry_hash", "hash_key_id"])
         return sealed
+
+    def _unsealed_query(self, company_id):
+        return SQL(
+            "SELECT %s FROM logistics_audit_log WHERE company_id = %s AND sequence IS NULL "
+            "ORDER BY id LIMIT %s FOR UPDATE",
+            SQL(", ").join(SQL.identifier(name) for name in SEALED_COLUMNS),
+            company_id,
+            VERIFY_BATCH,
+        )
+
+    def _lock_head_with_unsealed(self, company_id, skip_locked):
+        """Lock the company's chain head and read its first unsealed entries, in one round
+        trip. Returns ((last sequence, last hash), entry rows), or (None, []) when the head
+        does not exist or, with ``skip_locked``, another transaction holds it."""
+        self.env.cr.execute(
+            SQL(
+                "WITH head AS (SELECT last_sequence, last_hash FROM logistics_audit_chain "
+                "WHERE company_id = %s FOR UPDATE %s) "
+                "SELECT head.last_sequence AS head_sequence, head.last_hash AS head_hash, "
+                "entry.* FROM head LEFT JOIN LATERAL (%s) entry ON TRUE",
+                company_id,
+                SQL("SKIP LOCKED") if skip_locked else SQL(),
+                self._unsealed_query(company_id),
+            )
+        )
+        rows = self.env.cr.dictfetchall()
+        if not rows:
+            return None, []
+        head = (rows[0].pop("head_sequence"), rows[0].pop("head_hash"))
+        for row in rows[1:]:
+            del row["head_sequence"], row["head_hash"]
+        return head, [row for row in rows if row["id"] is not None]
 
     @api.model
     def _cron_seal_pending(self):
