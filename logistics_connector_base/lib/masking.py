@@ -1,5 +1,6 @@
 """Keep secrets out of logs, captured payloads, audit entries and exception texts."""
 
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -72,6 +73,15 @@ def _variants(secrets):
 
 
 def _masker(secrets):
+    try:
+        return _compiled_masker(tuple(secrets or ()))
+    except TypeError:  # an unhashable secret: compiled for this call only
+        return _compiled_masker.__wrapped__(tuple(secrets or ()))
+
+
+# The same few partners' secrets mask every exchange: compiled once each.
+@functools.lru_cache(maxsize=128)
+def _compiled_masker(secrets):
     variants = _variants(secrets)
     if not variants:
         return None, None
