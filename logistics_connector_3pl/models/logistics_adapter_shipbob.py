@@ -506,11 +506,30 @@ class LogisticsAdapterShipbob(models.AbstractModel):
     def _test_connection(self, backend):
         transport = backend._rest_transport()
         channels = transport.request("GET", "channel").json() or []
-        return self.env._(
+        text = self.env._(
             "ShipBob answered with %(count)s channel(s): %(channels)s.",
             count=len(channels),
             channels=", ".join(f"{c.get('name')} (id {c.get('id')})" for c in channels) or "-",
         )
+        url = backend.sudo().webhook_url
+        subscribed = {
+            topic
+            for subscription in self._subscriptions(transport)
+            if subscription.get("url") == url
+            for topic in subscription.get("topics") or ()
+        }
+        missing = [topic for topic in shipbob.PUBLIC_TOPICS if topic not in subscribed]
+        if missing:
+            return (
+                text
+                + "\n"
+                + self.env._(
+                    "ShipBob does not send %(topics)s to this partner's webhook URL: use Register "
+                    "Webhooks.",
+                    topics=", ".join(missing),
+                )
+            )
+        return text + "\n" + self.env._("Its webhooks are registered.")
 
     # ---- webhook subscription -----------------------------------------------------------------
     @api.model

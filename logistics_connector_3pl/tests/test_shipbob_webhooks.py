@@ -27,7 +27,11 @@ class TestShipbobWebhookRegistration(ThreePLCase):
         ]
 
     def test_register_once_then_events_come_through_the_subscription(self):
+        tested = self.backend.action_test_connection()["params"]["message"]
+        self.assertIn("use Register Webhooks", tested)
         self.assertIn("is registered", self.register())
+        tested = self.backend.action_test_connection()["params"]["message"]
+        self.assertIn("Its webhooks are registered.", tested)
         [subscription] = self.sandbox.subscriptions.values()
         self.assertEqual(subscription["url"], self.url)
         self.assertEqual(subscription["topics"], list(shipbob.PUBLIC_TOPICS))
