@@ -131,7 +131,7 @@ def _start_edi_partner(sftp):
     except Exception as exc:  # a missing module or a missing dependency alike
         print(f"EDI partner sandbox not available ({exc}); continuing without it", flush=True)
         return None
-    partner = EdiPartner(SFTP_ROOT / "edi")
+    partner = EdiPartner(SFTP_ROOT / "edi", carrier_updates=True)
     threading.Thread(target=partner.run_forever, name="edi-partner", daemon=True).start()
     print(f"EDI partner sandbox: X12 3PL working {SFTP_ROOT / 'edi'}", flush=True)
     return partner
