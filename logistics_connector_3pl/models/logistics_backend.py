@@ -1,5 +1,4 @@
 import json
-import os
 
 from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.lib.errors import LogisticsError
@@ -221,22 +220,23 @@ class LogisticsBackend(models.Model):
     @api.model
     def _demo_connect_sandboxes(self, sftp_connection_file):
         self._flatfile_connect_demo_sftp(sftp_connection_file)
-        self._threepl_demo_ports()
         return super()._demo_connect_sandboxes(sftp_connection_file)
 
     @api.model
-    def _threepl_demo_ports(self):
-        """Point the demo REST 3PLs at the ports their sandboxes were started on (the run
-        command's LC_SANDBOX_3PL_PORT and LC_SANDBOX_EXTENSIV_PORT, e.g. for a second clone on
-        one machine). Demo only."""
-        for xmlid, variable, path in (
-            ("demo_backend_shipbob_endpoint_test", "LC_SANDBOX_3PL_PORT", "/2026-07"),
-            ("demo_backend_extensiv_endpoint_test", "LC_SANDBOX_EXTENSIV_PORT", ""),
-        ):
-            port = os.environ.get(variable, "")
-            endpoint = self.env.ref(f"logistics_connector_3pl.{xmlid}", raise_if_not_found=False)
-            if endpoint and port.isdigit():
-                endpoint.base_url = f"http://127.0.0.1:{port}{path}"
+    def _demo_sandbox_endpoints(self):
+        return [
+            *super()._demo_sandbox_endpoints(),
+            (
+                "logistics_connector_3pl.demo_backend_shipbob_endpoint_test",
+                "LC_SANDBOX_3PL_PORT",
+                "/2026-07",
+            ),
+            (
+                "logistics_connector_3pl.demo_backend_extensiv_endpoint_test",
+                "LC_SANDBOX_EXTENSIV_PORT",
+                "",
+            ),
+        ]
 
     def _flatfile_connect_demo_sftp(self, connection_file):
         """Point the demo flat-file 3PL at the demo SFTP server, whose keys are new at every

@@ -149,12 +149,29 @@ class TestDemoPartners(PipelineCaseMixin, TransactionCase):
         self.assertEqual(picking.logistics_status, "shipped")
         self.assertEqual(wms.stock[3, "FURN_7777", "", ""], 28)
 
-    def test_the_demo_rest_3pls_follow_the_ports_of_the_run_command(self):
-        for variable, port in (("LC_SANDBOX_3PL_PORT", "18702"), ("LC_SANDBOX_EXTENSIV_PORT", "")):
+    def test_the_demo_rest_partners_follow_the_ports_of_the_run_command(self):
+        ports = {
+            "LC_SANDBOX_3PL_PORT": "18702",
+            "LC_SANDBOX_EXTENSIV_PORT": "",
+            "LC_SANDBOX_HTTP_PORT": "18701",
+        }
+        for variable, port in ports.items():
             self.addCleanup(os.environ.__setitem__, variable, os.environ.get(variable, ""))
             os.environ[variable] = port
-        self.env["logistics.backend"]._threepl_demo_ports()
-        shipbob = self.env.ref("logistics_connector_3pl.demo_backend_shipbob_endpoint_test")
-        extensiv = self.env.ref("logistics_connector_3pl.demo_backend_extensiv_endpoint_test")
-        self.assertEqual(shipbob.base_url, "http://127.0.0.1:18702/2026-07")
-        self.assertEqual(extensiv.base_url, "http://127.0.0.1:8705", "no knob: the default")
+        self.env["logistics.backend"]._demo_follow_sandbox_ports()
+        urls = {
+            xmlid: self.env.ref(xmlid).base_url
+            for xmlid in (
+                "logistics_connector_3pl.demo_backend_shipbob_endpoint_test",
+                "logistics_connector_3pl.demo_backend_extensiv_endpoint_test",
+                "logistics_connector_base.demo_backend_3pl_endpoint_test",
+            )
+        }
+        self.assertEqual(
+            list(urls.values()),
+            [
+                "http://127.0.0.1:18702/2026-07",
+                "http://127.0.0.1:8705",  # no setting: the default
+                "http://127.0.0.1:18701",
+            ],
+        )

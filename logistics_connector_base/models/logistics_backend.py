@@ -1,4 +1,5 @@
 import logging
+import os
 import re
 import secrets
 from datetime import timedelta
@@ -568,9 +569,28 @@ class LogisticsBackend(models.Model):
     @api.model
     def _demo_connect_sandboxes(self, sftp_connection_file):
         """Demo only (scripts/run, after the sandboxes started): point the demo partners at
-        the demo SFTP server, whose keys are new at every start (``connection.json`` written
-        by ``python -m tests.sandboxes``). Partner addons with SFTP demo partners extend it."""
+        the ports their sandboxes were started on, and at the demo SFTP server, whose keys
+        are new at every start (``connection.json`` written by ``python -m tests.sandboxes``).
+        Partner addons with SFTP demo partners extend it."""
+        self._demo_follow_sandbox_ports()
         return True
+
+    @api.model
+    def _demo_follow_sandbox_ports(self):
+        for xmlid, variable, path in self._demo_sandbox_endpoints():
+            port = os.environ.get(variable, "")
+            endpoint = self.env.ref(xmlid, raise_if_not_found=False)
+            if endpoint and port.isdigit():
+                endpoint.base_url = f"http://127.0.0.1:{port}{path}"
+
+    @api.model
+    def _demo_sandbox_endpoints(self):
+        """Demo REST endpoints with the run command's setting of their sandbox's port (e.g.
+        for a second clone on one machine): (endpoint xmlid, environment variable, path after
+        the port). Partner addons add their demo partners'."""
+        return [
+            ("logistics_connector_base.demo_backend_3pl_endpoint_test", "LC_SANDBOX_HTTP_PORT", "")
+        ]
 
     # ------------------------------------------------------------------------------------------
     # Mappings

@@ -20,6 +20,22 @@ class LogisticsBackend(models.Model):
             return "rest"
         return super()._logistics_transport_kind(adapter)
 
+    @api.model
+    def _demo_sandbox_endpoints(self):
+        return [
+            *super()._demo_sandbox_endpoints(),
+            (
+                "logistics_connector_carrier.demo_backend_carrier_endpoint_test",
+                "LC_SANDBOX_CARRIER_PORT",
+                "",
+            ),
+            (
+                "logistics_connector_carrier.demo_backend_soap_carrier_endpoint_test",
+                "LC_SANDBOX_SOAP_PORT",
+                "/soap/v1",
+            ),
+        ]
+
 
 class LogisticsBackendFlow(models.Model):
     _inherit = "logistics.backend.flow"

@@ -2,6 +2,8 @@
 and the SOAP sandbox: rates, labels, a lost answer, cancellation, faults and notifications in
 plain words, and tracking by polling."""
 
+import os
+
 from odoo import Command
 from odoo.exceptions import UserError
 from tests.sandboxes.carrier_soap import SoapCarrierSandbox
@@ -132,3 +134,15 @@ class TestSoapCarrier(CarrierCase):
         second.cancel_shipment()
         self.assertEqual(second.logistics_label_ids.state, "cancelled")
         self.assertTrue(self.soap.shipments[tracking]["deleted"], "deleted at the carrier")
+
+
+class TestDemoCarrierPorts(CarrierCase):
+    def test_the_demo_carriers_follow_the_ports_of_the_run_command(self):
+        for variable, port in (("LC_SANDBOX_CARRIER_PORT", "18703"), ("LC_SANDBOX_SOAP_PORT", "")):
+            self.addCleanup(os.environ.__setitem__, variable, os.environ.get(variable, ""))
+            os.environ[variable] = port
+        self.env["logistics.backend"]._demo_follow_sandbox_ports()
+        rest = self.env.ref("logistics_connector_carrier.demo_backend_carrier_endpoint_test")
+        soap = self.env.ref("logistics_connector_carrier.demo_backend_soap_carrier_endpoint_test")
+        self.assertEqual(rest.base_url, "http://127.0.0.1:18703")
+        self.assertEqual(soap.base_url, "http://127.0.0.1:8704/soap/v1", "no setting: the default")
