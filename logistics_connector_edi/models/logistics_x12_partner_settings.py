@@ -13,7 +13,7 @@ from ..const import (
     TOLERABLE_ERRORS,
     X12_SETS,
 )
-from ..x12 import default_registry
+from ..x12 import default_registry, sets_005010
 from ..x12.dictionary_004010 import SEGMENTS_BY_TAG
 
 SEGMENT_TAG = re.compile(r"[A-Z][A-Z0-9]{1,2}")
@@ -229,7 +229,11 @@ class LogisticsX12Restriction(models.Model):
             return self.env._("fill in the segment ID (e.g. W12).")
         if not SEGMENT_TAG.fullmatch(tag):
             return self.env._("%(tag)s is not a segment ID (2 or 3 capitals or digits).", tag=tag)
+        version = self.backend_id.x12_version or "004010"
         segment = SEGMENTS_BY_TAG.get(tag)
+        if segment is not None and version == sets_005010.VERSION:
+            # As the partner's edition defines it (e.g. N4 has a seventh element in 005010).
+            segment = sets_005010.CHANGES.segment(segment)
         if segment is None or tag not in _registry().known_tags():
             return self.env._(
                 "%(tag)s is not a segment of any set this addon reads or writes.", tag=tag
@@ -246,7 +250,7 @@ class LogisticsX12Restriction(models.Model):
             if self.codes:
                 return self.env._("a mandatory line takes no codes: add a separate code list line.")
             if self.set_id:
-                spec = _registry().find(self.set_id, "004010")
+                spec = _registry().find(self.set_id, version)
                 if spec is not None and tag not in spec.tags():
                     return self.env._(
                         "the %(set)s has no %(tag)s segment.",

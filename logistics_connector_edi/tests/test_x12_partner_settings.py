@@ -219,6 +219,14 @@ class TestX12PartnerSettings(TransactionCase):
             self.assertIn(words, str(caught.exception))
             self.assertIn("Partner restriction of EDI settings partner", str(caught.exception))
 
+    def test_lines_are_checked_against_the_partners_edition(self):
+        # N4 has six elements in 004010; 005010 added N407 (country subdivision).
+        with self.assertRaisesRegex(UserError, "N4 has 6 elements: element 7 does not exist"):
+            self.restriction(kind="required", segment="N4", position=7)
+        self.backend.x12_version = "005010"
+        line = self.restriction(kind="required", segment="N4", position=7)
+        self.assertEqual(line.position, 7)
+
     def test_two_code_lists_for_one_element_are_refused(self):
         self.restriction(kind="codes", segment="W12", position=1, codes="CC")
         with self.assertRaisesRegex(UserError, "two code lists for W12-01"):
