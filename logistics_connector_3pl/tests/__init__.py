@@ -7,3 +7,6 @@ from . import test_inventory_sync
 from . import test_shipbob_lifecycle
 from . import test_demo_partners
 from . import test_shipbob_webhooks
+from . import test_extensiv_changes
+from . import test_flatfile_changes
+from . import test_routing_three_adapters

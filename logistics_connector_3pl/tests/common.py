@@ -2,6 +2,8 @@
 receiving its signed webhooks and queue_job's real jobs run in the test."""
 
 import base64
+import tempfile
+from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_connector_base.tests.common import (
@@ -9,6 +11,9 @@ from odoo.addons.logistics_connector_base.tests.common import (
     PipelineCaseMixin,
 )
 from odoo.tests import HttpCase, tagged
+from tests.sandboxes.sftp_server import SftpServer
+from tests.sandboxes.threepl_extensiv import ExtensivSandbox
+from tests.sandboxes.threepl_flatfile import FlatFilePartner
 from tests.sandboxes.threepl_partner import ThreePLSandbox
 
 TOKEN = "shipbob-test-pat-5d1e"
@@ -85,6 +90,100 @@ class ThreePLCase(PartnerPostsMixin, PipelineCaseMixin, HttpCase):
         )
         sandbox.webhook_url = f"{cls.base_url()}/logistics/webhook/{backend.sudo().webhook_token}"
         return backend, sandbox
+
+    @classmethod
+    def make_extensiv(cls, name, code, facility, **values):
+        """An Extensiv-like sandbox and its polling partner, the main warehouse mapped to
+        ``facility``."""
+        wms = ExtensivSandbox(token_lifetime=3600).start()
+        cls.addClassCleanup(wms.stop)
+        backend = cls.env["logistics.backend"].create(
+            {
+                "name": name,
+                "code": code,
+                "kind": "3pl",
+                "adapter": "extensiv",
+                "extensiv_customer_id": 7,
+                "default_service_level": "UPS Ground",
+                "poll_page_size": 2,
+                "backoff_jitter": 0.0,
+                "endpoint_ids": [
+                    Command.create(
+                        {
+                            "environment": "test",
+                            "base_url": wms.base_url,
+                            "auth_kind": "oauth2",
+                            "client_id": wms.client_id,
+                            "client_secret": wms.client_secret,
+                            "extensiv_tpl": wms.tpl,
+                            "extensiv_user_login_id": "1",
+                        }
+                    )
+                ],
+                "mapping_ids": [cls._warehouse_mapping(str(facility))],
+                **values,
+            }
+        )
+        return backend, wms
+
+    @classmethod
+    def make_flatfile(cls, name, code, warehouse_code, server_root):
+        """A real OpenSSH SFTP server on loopback serving ``server_root`` and a flat-file
+        partner logging in to it, the main warehouse mapped to ``warehouse_code``."""
+        server = SftpServer(server_root)
+        server.start()
+        cls.addClassCleanup(server.stop)
+        backend = cls.env["logistics.backend"].create(
+            {
+                "name": name,
+                "code": code,
+                "kind": "3pl",
+                "adapter": "flatfile_sftp",
+                "sftp_settle_seconds": 0,
+                "endpoint_ids": [
+                    Command.create(
+                        {
+                            "environment": "test",
+                            "sftp_host": server.host,
+                            "sftp_port": server.port,
+                            "sftp_username": server.username,
+                            "sftp_private_key": server.client_private_key,
+                            "sftp_host_key": server.host_key_line,
+                        }
+                    )
+                ],
+                "mapping_ids": [cls._warehouse_mapping(warehouse_code)],
+            }
+        )
+        return backend, server
+
+    @staticmethod
+    def fresh_flatfile_partner(backend, server_root):
+        """The flat-file 3PL working new folders of the server (nothing left from another
+        test), and ``backend`` pointed at them."""
+        root = Path(tempfile.mkdtemp(dir=server_root))
+        backend.endpoint_ids.write(
+            {
+                "sftp_outbound_folder": f"{root.name}/inbound",
+                "sftp_inbound_folder": f"{root.name}/outbound",
+                "sftp_archive_folder": f"{root.name}/archive",
+                "sftp_error_folder": f"{root.name}/error",
+            }
+        )
+        return FlatFilePartner(root)
+
+    @classmethod
+    def _warehouse_mapping(cls, partner_value):
+        warehouse = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.env.company.id)], limit=1
+        )
+        return Command.create(
+            {
+                "mapping_type": "warehouse",
+                "odoo_value": warehouse.code,
+                "partner_value": partner_value,
+            }
+        )
 
     @classmethod
     def product(cls, name, code, **values):

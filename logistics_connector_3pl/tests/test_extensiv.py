@@ -4,7 +4,7 @@ one timestamp) or applied twice; receipt notices and returns as receivers (damag
 extra units, dispositions) and inventory from the stock details."""
 
 from odoo import Command
-from tests.sandboxes.threepl_extensiv import ExtensivSandbox, tie
+from tests.sandboxes.threepl_extensiv import tie
 
 from .common import ThreePLCase
 
@@ -15,42 +15,7 @@ class ExtensivCase(ThreePLCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.wms = ExtensivSandbox(token_lifetime=3600).start()
-        cls.addClassCleanup(cls.wms.stop)
-        cls.backend = cls.env["logistics.backend"].create(
-            {
-                "name": "Sandbox Extensiv",
-                "code": "sbx_extensiv",
-                "kind": "3pl",
-                "adapter": "extensiv",
-                "extensiv_customer_id": 7,
-                "default_service_level": "UPS Ground",
-                "poll_page_size": 2,
-                "backoff_jitter": 0.0,
-                "endpoint_ids": [
-                    Command.create(
-                        {
-                            "environment": "test",
-                            "base_url": cls.wms.base_url,
-                            "auth_kind": "oauth2",
-                            "client_id": cls.wms.client_id,
-                            "client_secret": cls.wms.client_secret,
-                            "extensiv_tpl": cls.wms.tpl,
-                            "extensiv_user_login_id": "1",
-                        }
-                    )
-                ],
-                "mapping_ids": [
-                    Command.create(
-                        {
-                            "mapping_type": "warehouse",
-                            "odoo_value": cls.warehouse.code,
-                            "partner_value": "3",
-                        }
-                    )
-                ],
-            }
-        )
+        cls.backend, cls.wms = cls.make_extensiv("Sandbox Extensiv", "sbx_extensiv", 3)
         cls.warehouse.logistics_backend_id = cls.backend
 
     def setUp(self):

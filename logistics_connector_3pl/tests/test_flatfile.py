@@ -10,70 +10,34 @@ from pathlib import Path
 
 from odoo import Command
 from tests.sandboxes.loopback import free_port
-from tests.sandboxes.sftp_server import SftpServer
-from tests.sandboxes.threepl_flatfile import FlatFilePartner
 
 from .common import ThreePLCase
 
 
-class TestFlatFile(ThreePLCase):
+class FlatFileCase(ThreePLCase):
+    """One OpenSSH SFTP server and its flat-file partner per class, operating the main
+    warehouse; each test works new folders."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.server_root = Path(tempfile.mkdtemp(prefix="lc-3pl-flat-"))
-        cls.server = SftpServer(cls.server_root)
-        cls.server.start()
-        cls.addClassCleanup(cls.server.stop)
-        cls.backend = cls.env["logistics.backend"].create(
-            {
-                "name": "Legacy 3PL",
-                "code": "sbx_flat",
-                "kind": "3pl",
-                "adapter": "flatfile_sftp",
-                "sftp_settle_seconds": 0,
-                "endpoint_ids": [
-                    Command.create(
-                        {
-                            "environment": "test",
-                            "sftp_host": cls.server.host,
-                            "sftp_port": cls.server.port,
-                            "sftp_username": cls.server.username,
-                            "sftp_private_key": cls.server.client_private_key,
-                            "sftp_host_key": cls.server.host_key_line,
-                        }
-                    )
-                ],
-                "mapping_ids": [
-                    Command.create(
-                        {
-                            "mapping_type": "warehouse",
-                            "odoo_value": cls.warehouse.code,
-                            "partner_value": "LEG-1",
-                        }
-                    )
-                ],
-            }
+        cls.backend, cls.server = cls.make_flatfile(
+            "Legacy 3PL", "sbx_flat", "LEG-1", cls.server_root
         )
         cls.warehouse.logistics_backend_id = cls.backend
 
     def setUp(self):
         super().setUp()
-        root = Path(tempfile.mkdtemp(dir=self.server_root))
-        self.partner = FlatFilePartner(root)
-        self.backend.endpoint_ids.write(
-            {
-                "sftp_outbound_folder": f"{root.name}/inbound",
-                "sftp_inbound_folder": f"{root.name}/outbound",
-                "sftp_archive_folder": f"{root.name}/archive",
-                "sftp_error_folder": f"{root.name}/error",
-            }
-        )
+        self.partner = self.fresh_flatfile_partner(self.backend, self.server_root)
 
     def poll(self):
         counts = self.backend._sftp_poll()
         self.run_jobs()
         return counts
 
+
+class TestFlatFile(FlatFileCase):
     def test_order_file_out_and_shipment_file_in_applied_once(self):
         layouts = self.backend.file_layout_ids
         self.assertEqual(len(layouts), 7, "a flat-file partner starts with the common layouts")

@@ -218,12 +218,15 @@ class ExtensivSandbox:
         quantities=None,
         *,
         lots=None,
+        serials=None,
         tracking_number=None,
         packages=1,
         moment=None,
     ):
         """Close the order as shipped: ``quantities`` {sku: units} (default all), ``lots``
-        {sku: lot}; the tracking numbers go on the packages and the routing info."""
+        {sku: lot} or {sku: [(lot, units), ...]}, ``serials`` {sku: [serial, ...]} (one
+        content of one unit per serial, as the WMS records them); the tracking numbers go on
+        the packages and the routing info."""
         with self._lock:
             order = self.order(reference)
             items = order["orderItems"]
@@ -232,15 +235,24 @@ class ExtensivSandbox:
             for item in items:
                 sku = item["itemIdentifier"]["sku"]
                 units = item["qty"] if quantities is None else quantities.get(sku, 0)
-                if units:
-                    contents.append(
-                        {
-                            "orderItemId": item["readOnly"]["orderItemId"],
-                            "qty": units,
-                            "lotNumber": (lots or {}).get(sku),
-                            "serialNumber": None,
-                        }
-                    )
+                if not units:
+                    continue
+                lot = (lots or {}).get(sku)
+                if sku in (serials or {}):
+                    parts = [(lot, 1, serial) for serial in serials[sku]]
+                elif isinstance(lot, list):
+                    parts = [(name, qty, None) for name, qty in lot]
+                else:
+                    parts = [(lot, units, None)]
+                contents.extend(
+                    {
+                        "orderItemId": item["readOnly"]["orderItemId"],
+                        "qty": qty,
+                        "lotNumber": name,
+                        "serialNumber": serial,
+                    }
+                    for name, qty, serial in parts
+                )
             order["readOnly"]["packages"] = [
                 {
                     "packageId": index + 1,

@@ -164,32 +164,64 @@ class FlatFilePartner:
                 time.sleep(slowly)
         return path.name
 
-    def ship(self, reference, quantities=None, *, lots=None, tracking_number=None, slowly=False):
+    def ship(
+        self,
+        reference,
+        quantities=None,
+        *,
+        lots=None,
+        serials=None,
+        tracking_number=None,
+        slowly=False,
+    ):
         """A shipment confirmation for a taken order (``quantities`` {sku: units}, default
-        all; ``lots`` {sku: lot})."""
+        all; ``lots`` {sku: lot} or {sku: [(lot, units), ...]}; ``serials`` {sku: [serial,
+        ...]}, one row of one unit per serial)."""
+        rows = self._shipment_rows(reference, quantities, lots, serials, tracking_number)
+        return self._write("shp", _csv(SHIPMENT_COLUMNS, rows), slowly=slowly)
+
+    def ship_orders(self, references):
+        """One shipment file confirming several taken orders in full (a daily batch)."""
+        rows = [row for ref in references for row in self._shipment_rows(ref, None, None, None)]
+        return self._write("shp", _csv(SHIPMENT_COLUMNS, rows))
+
+    def _shipment_rows(self, reference, quantities, lots, serials, tracking_number=None):
         order = self.orders[reference]
         self._sequence += 1
         shipment = f"SHP{self._sequence:05d}"
+        common = {
+            "order_reference": reference,
+            "reference": shipment,
+            "shipped_at": _now(),
+            "status": "complete" if quantities is None else "partial",
+            "carrier": "UPS",
+            "tracking_number": tracking_number or f"1ZFLAT{self._sequence:05d}",
+        }
         rows = []
         for line in order["lines"]:
-            units = line["quantity"] if quantities is None else quantities.get(line["sku"], 0)
+            sku = line["sku"]
+            units = line["quantity"] if quantities is None else quantities.get(sku, 0)
             if not float(units):
                 continue
-            rows.append(
+            lot = (lots or {}).get(sku) or ""
+            if sku in (serials or {}):
+                parts = [(lot, 1, serial) for serial in serials[sku]]
+            elif isinstance(lot, list):
+                parts = [(name, qty, "") for name, qty in lot]
+            else:
+                parts = [(lot, units, "")]
+            rows.extend(
                 {
-                    "order_reference": reference,
-                    "reference": shipment,
-                    "shipped_at": _now(),
-                    "status": "complete" if quantities is None else "partial",
-                    "carrier": "UPS",
-                    "tracking_number": tracking_number or f"1ZFLAT{self._sequence:05d}",
+                    **common,
                     "line_ref": line["line_ref"],
-                    "sku": line["sku"],
-                    "quantity_shipped": units,
-                    "lot": (lots or {}).get(line["sku"], ""),
+                    "sku": sku,
+                    "quantity_shipped": qty,
+                    "lot": name,
+                    "serial": serial,
                 }
+                for name, qty, serial in parts
             )
-        return self._write("shp", _csv(SHIPMENT_COLUMNS, rows), slowly=slowly)
+        return rows
 
     def inventory(self, warehouse_code, stock):
         """An inventory snapshot file: ``stock`` {sku: on hand} or {(sku, lot): on hand}."""

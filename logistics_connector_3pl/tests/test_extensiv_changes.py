@@ -1,0 +1,101 @@
+"""The Extensiv-like partner, the cases test_extensiv.py leaves out: a cancellation decided in
+Odoo (in time, and too late), serial numbers and several lots on one line, and a change the
+warehouse committed late with a date older than the watermark."""
+
+from tests.sandboxes.threepl_extensiv import tie
+
+from .test_extensiv import ExtensivCase
+
+
+class TestExtensivChanges(ExtensivCase):
+    def cancel_message(self, picking):
+        return self.messages(picking).filtered(
+            lambda m: m.canonical_payload.get("action") == "cancel"
+        )
+
+    def test_cancelled_in_odoo_before_shipping_cancels_the_order_in_the_warehouse(self):
+        picking = self.delivery([(self.widget, 2)])
+        self.run_jobs()
+        self.assertEqual(picking.logistics_status, "acknowledged")
+        picking.action_cancel()
+        self.assertEqual(picking.logistics_status, "cancel_requested")
+        self.run_jobs()
+        cancel = self.cancel_message(picking)
+        self.assertEqual(cancel.state, "done", cancel.error_message)
+        cancelers = [r for r in self.wms.requests if r["path"].endswith("/canceler")]
+        self.assertEqual(len(cancelers), 1)
+        self.assertEqual(self.wms.order(picking.name)["readOnly"]["status"], 2, "cancelled")
+        self.assertEqual(picking.logistics_status, "cancelled")
+        # The poll reads the cancelled order back: nothing more to do, no work for a person.
+        self.poll()
+        self.assertEqual(picking.state, "cancel")
+        self.assertFalse(self.exceptions(picking, "partner_rejected"))
+
+    def test_cancelled_in_odoo_after_the_warehouse_shipped_is_an_exception(self):
+        picking = self.delivery([(self.widget, 1)])
+        self.run_jobs()
+        self.wms.ship(picking.name)  # shipped, not polled yet
+        picking.action_cancel()
+        self.run_jobs()
+        cancel = self.cancel_message(picking)
+        self.assertEqual(cancel.state, "failed")
+        [exception] = cancel.exception_ids
+        self.assertEqual(exception.exception_type, "partner_rejected")
+        self.assertIn("can no longer cancel", exception.description)
+        self.assertIn("Stop the parcel with the carrier", exception.description)
+        self.assertEqual(self.wms.order(picking.name)["readOnly"]["status"], 1, "still shipped")
+
+    def test_serial_numbers_and_several_lots_on_one_line_are_applied(self):
+        phone = self.product("Phone", "PHONE-EXT", tracking="serial")
+        paint = self.product("Paint", "PAINT-EXT3", tracking="lot")
+        for serial in ("SN-A", "SN-B", "SN-C"):
+            self.put_in_stock(phone, 1, serial)
+        self.put_in_stock(paint, 3, "L-1")
+        self.put_in_stock(paint, 2, "L-2")
+        picking = self.delivery([(phone, 2), (paint, 5)])
+        self.run_jobs()
+        self.wms.ship(
+            picking.name,
+            serials={"PHONE-EXT": ["SN-C", "SN-A"]},
+            lots={"PAINT-EXT3": [("L-1", 3), ("L-2", 2)]},
+        )
+        [shipment] = self.poll()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(
+            sorted(
+                picking.move_line_ids.mapped(
+                    lambda ml: (ml.product_id.default_code, ml.lot_id.name, ml.quantity)
+                )
+            ),
+            [
+                ("PAINT-EXT3", "L-1", 3),
+                ("PAINT-EXT3", "L-2", 2),
+                ("PHONE-EXT", "SN-A", 1),
+                ("PHONE-EXT", "SN-C", 1),
+            ],
+            "the serials the warehouse shipped, not the ones Odoo reserved",
+        )
+        self.assertFalse(picking.backorder_ids)
+
+    def test_a_change_committed_late_with_an_older_date_is_read_once(self):
+        early, late = (
+            self.delivery([(self.widget, 1)]),
+            self.delivery([(self.widget, 1)]),
+        )
+        self.run_jobs()
+        now = tie()
+        self.wms.ship(late.name, moment=now)
+        [first] = self.poll()
+        self.assertEqual(first.state, "done", first.error_message)
+        watermark = self.backend.poll_watermark
+        # The warehouse commits the other shipment now, dated a minute earlier: before the
+        # watermark, within the overlap the poll reads again.
+        self.wms.ship(early.name, moment=tie(now, seconds=-60))
+        [second] = self.poll()
+        self.assertEqual(second.state, "done", second.error_message)
+        self.assertEqual((early.state, late.state), ("done", "done"))
+        self.assertEqual(self.backend.poll_watermark, watermark, "the watermark never goes back")
+        self.assertFalse(self.poll(), "both read again in the overlap, stored once")
+        self.assertEqual(len(self.inbound().filtered(lambda m: m.flow == "shipment")), 2)
+        self.assertEqual((early.move_ids.quantity, late.move_ids.quantity), (1, 1))

@@ -1,0 +1,156 @@
+"""The flat-file partner, the cases test_flatfile.py leaves out: lots and serial numbers in a
+shipment file, a cancellation decided in Odoo, the same shipment again under another file
+name, the files of one order read in the wrong order, and a worker that dies half-way through
+a file of several orders."""
+
+from datetime import timedelta
+
+from odoo import fields
+
+from .test_flatfile import FlatFileCase
+
+
+class TestFlatFileChanges(FlatFileCase):
+    def released_and_taken(self, lines):
+        picking = self.delivery(lines)
+        self.run_jobs()
+        self.assertEqual(picking.logistics_status, "acknowledged")
+        self.partner.take_orders()
+        return picking
+
+    def test_lots_and_serial_numbers_of_the_file_are_applied(self):
+        phone = self.product("Phone", "PHONE-FF", tracking="serial")
+        paint = self.product("Paint", "PAINT-FF", tracking="lot")
+        for serial in ("SN-1", "SN-2", "SN-3"):
+            self.put_in_stock(phone, 1, serial)
+        self.put_in_stock(paint, 2, "L-OLD")
+        self.put_in_stock(paint, 2, "L-NEW")
+        picking = self.released_and_taken([(phone, 2), (paint, 4)])
+        self.partner.ship(
+            picking.name,
+            serials={"PHONE-FF": ["SN-3", "SN-1"]},
+            lots={"PAINT-FF": [("L-OLD", 1), ("L-NEW", 2), ("L-OLD", 1)]},
+        )
+        self.assertEqual(self.poll()["received"], 1)
+        [shipment] = self.inbound()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(
+            sorted(
+                picking.move_line_ids.mapped(
+                    lambda ml: (ml.product_id.default_code, ml.lot_id.name, ml.quantity)
+                )
+            ),
+            [
+                ("PAINT-FF", "L-NEW", 2),
+                ("PAINT-FF", "L-OLD", 2),
+                ("PHONE-FF", "SN-1", 1),
+                ("PHONE-FF", "SN-3", 1),
+            ],
+            "the lots and serials the warehouse shipped, not those Odoo reserved",
+        )
+        self.assertFalse(picking.backorder_ids)
+
+    def test_a_cancellation_after_the_file_went_out_asks_a_person_before_it_is_withdrawn(self):
+        not_sent = self.delivery([(self.widget, 1)])
+        [release] = self.messages(not_sent)
+        not_sent.action_cancel()
+        self.assertEqual(release.state, "cancelled")
+        sent = self.released_and_taken([(self.widget, 2)])
+        sent.action_cancel()
+        self.run_jobs()
+        self.assertEqual(self.partner.take_orders(), [], "no order file for either")
+        self.assertEqual(list(self.partner.orders), [sent.name])
+        cancel = self.messages(sent).filtered(
+            lambda m: m.canonical_payload.get("action") == "cancel"
+        )
+        self.assertEqual(cancel.state, "failed")
+        [exception] = cancel.exception_ids
+        self.assertIn("tell the warehouse about changes and cancellations", exception.description)
+        self.assertEqual(not_sent.logistics_status, "cancelled")
+        self.assertFalse(self.exceptions(not_sent))
+
+    def test_the_same_shipment_again_under_another_file_name_changes_nothing(self):
+        picking = self.released_and_taken([(self.widget, 3)])
+        name = self.partner.ship(picking.name, {"WIDGET-1": 2})
+        self.poll()
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+        backorder = picking.backorder_ids
+        # The 3PL's system sends the same confirmation again, in a new file.
+        archived = self.partner.root / "archive" / name
+        (self.partner.outbound / f"shp_resent_{name}").write_bytes(archived.read_bytes())
+        self.assertEqual(self.poll()["received"], 1, "another file: stored")
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertEqual(picking.move_ids.quantity, 2)
+        self.assertEqual(backorder.state, "assigned", "the rest is still expected")
+        self.assertEqual(backorder.move_ids.product_uom_qty, 1)
+        self.assertFalse(self.exceptions())
+
+    def test_the_files_of_one_order_read_in_reverse_order_ship_it_once(self):
+        picking = self.released_and_taken([(self.widget, 3), (self.gadget, 1)])
+        first = self.partner.ship(picking.name, {"WIDGET-1": 1})
+        held_back = self.partner.root / first
+        (self.partner.outbound / first).rename(held_back)  # reaches the folder late
+        self.partner.ship(picking.name, {"WIDGET-1": 2, "GADGET-1": 1})
+        self.poll()
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+        backorder = picking.backorder_ids
+        self.assertEqual(backorder.move_ids.product_uom_qty, 1)
+        held_back.rename(self.partner.outbound / first)
+        self.poll()
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertEqual(backorder.state, "done")
+        family = picking | backorder
+        self.assertEqual(
+            sorted(family.move_ids.mapped(lambda m: (m.product_id.default_code, m.quantity))),
+            [("GADGET-1", 1), ("WIDGET-1", 1), ("WIDGET-1", 2)],
+        )
+        self.assertEqual(family.mapped("logistics_status"), ["shipped", "shipped"])
+        self.assertFalse(self.exceptions())
+
+    def test_a_worker_dying_half_way_through_a_file_applies_it_once_after_restart(self):
+        first = self.released_and_taken([(self.widget, 2)])
+        second = self.released_and_taken([(self.gadget, 1)])
+        name = self.partner.ship_orders([first.name, second.name])
+        self.assertEqual(self.backend._sftp_poll()["received"], 1)
+        [message] = self.inbound()
+        self.assertEqual(message.state, "queued")
+        documents = self.backend._get_adapter()._decode(message)
+        self.assertEqual(
+            [d["order_reference"] for d in documents], [first.name, second.name], "one file"
+        )
+
+        # The worker takes the job and records its attempt (committed before any work), then
+        # applies the first shipment of the file and dies: its transaction is lost.
+        message._record_attempt_start()
+        self.env.flush_all()
+        with self.assertRaises(InterruptedError), self.env.cr.savepoint():
+            self.env["logistics.applier"]._apply(message, documents[0])
+            self.env.flush_all()
+            self.assertEqual(first.state, "done", "half-way: the first order was applied")
+            raise InterruptedError("worker killed")
+        self.env.invalidate_all()
+        self.assertEqual((first.state, second.state), ("assigned", "assigned"))
+        self.env.cr.execute(
+            "UPDATE queue_job SET state = 'started', date_started = %s WHERE uuid = %s",
+            (fields.Datetime.now() - timedelta(hours=1), message.job_uuid),
+        )
+        self.env.cr.execute(
+            "UPDATE logistics_message SET state = 'in_progress', write_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(hours=1), message.id),
+        )
+        self.env.invalidate_all()
+
+        # Restart: the stuck message is found and its file applied, whole and once.
+        self.assertIn(message, self.env["logistics.message"]._cron_recover_stuck())
+        self.run_jobs()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual((first.state, second.state), ("done", "done"))
+        self.assertEqual((first.move_ids.quantity, second.move_ids.quantity), (2, 1))
+        self.assertFalse(first.backorder_ids | second.backorder_ids)
+        # And the file, were it still on the server, is not taken again.
+        archived = self.partner.root / "archive" / name
+        archived.rename(self.partner.outbound / name)
+        self.assertEqual(self.poll()["already_received"], 1)
+        self.assertEqual(len(self.inbound()), 1)
+        self.assertFalse(self.exceptions())
