@@ -10,3 +10,4 @@ from . import test_shipbob_webhooks
 from . import test_extensiv_changes
 from . import test_flatfile_changes
 from . import test_routing_three_adapters
+from . import test_shipbob_changes

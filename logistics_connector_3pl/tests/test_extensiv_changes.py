@@ -99,3 +99,24 @@ class TestExtensivChanges(ExtensivCase):
         self.assertFalse(self.poll(), "both read again in the overlap, stored once")
         self.assertEqual(len(self.inbound().filtered(lambda m: m.flow == "shipment")), 2)
         self.assertEqual((early.move_ids.quantity, late.move_ids.quantity), (1, 1))
+
+    def test_a_shipped_order_changed_again_in_the_warehouse_is_not_shipped_twice(self):
+        picking = self.delivery([(self.widget, 3)])
+        self.run_jobs()
+        self.wms.ship(picking.name, {"WIDGET-1": 2}, tracking_number="1ZEXT-A")
+        [shipment] = self.poll()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        backorder = picking.backorder_ids
+        self.assertEqual(backorder.move_ids.product_uom_qty, 1)
+        # A clerk edits the closed order later (a note): it is listed again, with a newer
+        # lastModifiedDate and another body, and stored as another event.
+        order = self.wms.order(picking.name)
+        order["notes"] = "Customer called"
+        self.wms._touch(order, tie(seconds=5))
+        [again] = self.poll()
+        self.assertEqual(again.state, "done", again.error_message)
+        self.assertEqual(picking.move_ids.quantity, 2)
+        self.assertEqual(backorder.state, "assigned", "the rest is still expected")
+        self.assertEqual(backorder.move_ids.quantity, 1, "reserved, not shipped")
+        self.assertEqual(picking.carrier_tracking_ref, "1ZEXT-A")
+        self.assertFalse(self.exceptions(backorder))

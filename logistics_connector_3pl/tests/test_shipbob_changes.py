@@ -1,0 +1,50 @@
+"""The ShipBob-like partner, the cases test_shipbob_lifecycle.py leaves out: an order or a
+return cancelled by the warehouse itself (signed webhooks through Odoo's route), shown on the
+transfer and handed to a person, never applied as stock."""
+
+from .common import ThreePLCase
+
+
+class TestShipbobWarehouseCancels(ThreePLCase):
+    def test_an_order_cancelled_by_the_warehouse_is_shown_and_needs_a_person(self):
+        picking = self.released([(self.widget, 2)])
+        self.sandbox.inject_webhook_fault("duplicate")
+        deliveries = self.sandbox.cancel(picking.name, reason="Address undeliverable")
+        self.assertEqual([status for status, _text in deliveries], [202, 200], "sent twice")
+        self.env.invalidate_all()
+        self.run_jobs()
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertEqual(picking.logistics_status, "cancelled")
+        self.assertEqual(picking.state, "assigned", "Odoo's transfer is a person's decision")
+        [exception] = self.exceptions(picking)
+        self.assertIn("Address undeliverable", exception.description)
+        # The same news under a new event id opens nothing more.
+        self.deliveries_ok(
+            self.sandbox.emit("order.shipment.cancelled", self.sandbox.order(picking.name))
+        )
+        self.run_jobs()
+        self.assertEqual(len(self.exceptions(picking)), 1)
+        self.assertEqual(picking.logistics_status, "cancelled")
+
+    def test_a_return_cancelled_by_the_warehouse_asks_a_person(self):
+        picking = self.released([(self.widget, 1)])
+        self.deliveries_ok(self.sandbox.ship(picking.name))
+        self.run_jobs()
+        self.assertEqual(picking.state, "done")
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(
+                active_id=picking.id, active_ids=picking.ids, active_model="stock.picking"
+            )
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 1
+        returned = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        self.run_jobs()
+        on_hand = self.widget.with_context(location=self.stock.id).qty_available
+        self.deliveries_ok(self.sandbox.cancel_return(returned.name))
+        self.run_jobs()
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertNotEqual(returned.state, "done")
+        self.assertEqual(self.widget.with_context(location=self.stock.id).qty_available, on_hand)
+        self.assertIn("nothing is coming back", self.exceptions(returned, "other").description)
