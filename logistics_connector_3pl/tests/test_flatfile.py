@@ -85,6 +85,13 @@ class TestFlatFile(FlatFileCase):
         report = self.env["logistics.inventory.report"].browse(message.res_id)
         line = report.line_ids.filtered(lambda line: line.product_id == self.widget)
         self.assertEqual((line.odoo_quantity, line.partner_quantity), (4, 6))
+        self.assertEqual(self.backend.inventory_policy, "report_only")
+        self.assertEqual(
+            self.widget.with_context(location=self.stock.id).qty_available,
+            4,
+            "report only: nothing adjusted",
+        )
+        self.assertFalse(self.exceptions(exception_type="inventory_mismatch"))
 
     def test_a_layout_of_the_partner_tried_on_a_sample(self):
         layout = self.backend.file_layout_ids.filtered(lambda layout: layout.document == "shipment")

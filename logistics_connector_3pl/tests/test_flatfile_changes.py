@@ -154,3 +154,23 @@ class TestFlatFileChanges(FlatFileCase):
         self.assertEqual(self.poll()["already_received"], 1)
         self.assertEqual(len(self.inbound()), 1)
         self.assertFalse(self.exceptions())
+
+    def test_a_server_failure_is_retried_and_the_order_file_goes_out_once(self):
+        picking = self.delivery([(self.widget, 1)])
+        [release] = self.messages(picking)
+        adapter = self.backend._get_adapter()
+        name = adapter._file_name(release, adapter._layout(self.backend, "order_release"))
+        # A directory where the upload's temporary file goes: OpenSSH answers a plain
+        # "Failure" (SSH_FX_FAILURE), what a full disk or a server-side fault looks like.
+        blocker = self.partner.inbound / f".{name}.part"
+        blocker.mkdir()
+        self.run_jobs()
+        self.assertEqual(release.state, "retry", release.error_message)
+        self.assertIn("Cannot upload", release.error_message)
+        self.assertEqual(self.partner.take_orders(), [])
+        blocker.rmdir()
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(release.state, "done", release.error_message)
+        self.assertEqual(release.attempts, 2)
+        self.assertEqual(self.partner.take_orders(), [name], "one complete file")
+        self.assertEqual(picking.logistics_status, "acknowledged")
