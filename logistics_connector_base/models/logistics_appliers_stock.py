@@ -9,7 +9,7 @@ change, when it cannot apply a document: the pipeline rolls the attempt back.
 
 from collections import defaultdict
 
-from odoo import Command, api, models
+from odoo import api, models
 from odoo.tools import float_compare, float_is_zero
 
 from ..lib.errors import BusinessError, ConfigurationError
@@ -169,9 +169,12 @@ class LogisticsApplier(models.AbstractModel):
         document = release.canonical_payload
         entries = {}
         if isinstance(document, dict) and document.get("lines"):
-            for line in document["lines"]:
-                ref = str(line.get("line_ref") or "")
-                move = self.env["stock.move"].browse(int(ref)).exists() if ref.isdigit() else None
+            refs = [str(line.get("line_ref") or "") for line in document["lines"]]
+            # One query for all the order's moves (and their products after it), not one each.
+            moves = self.env["stock.move"].browse([int(ref) for ref in refs if ref.isdigit()])
+            existing = {move.id: move for move in moves.exists()}
+            for ref, line in zip(refs, document["lines"], strict=True):
+                move = existing.get(int(ref)) if ref.isdigit() else None
                 if not move:
                     continue
                 entries[ref] = {
@@ -446,10 +449,15 @@ class LogisticsApplier(models.AbstractModel):
     def _apply_inventory_snapshot(self, message, document):
         """Compare the partner's count with Odoo's stock at the moment it counted, keep a
         reconciliation report, and follow the partner's inventory policy for the differences.
-        A snapshot older than one already reconciled is reported but changes nothing."""
+        A snapshot older than one already reconciled is reported but changes nothing.
+
+        A whole warehouse is counted at once (100,000 lines and more): products, lots and
+        quants are read in a few batched queries, the adjustments applied together and the
+        report's lines inserted in bulk, never one query per line."""
         backend = message.backend_id
         warehouse = self._warehouse_for_code(message, document["warehouse_code"])
         location = warehouse.lot_stock_id
+        company = warehouse.company_id
         reports = self.env["logistics.inventory.report"]
         key = document.get("reference") or "{}@{}".format(
             document["warehouse_code"], document["taken_at"]
@@ -478,16 +486,15 @@ class LogisticsApplier(models.AbstractModel):
         name = document.get("reference") or self.env._(
             "%(warehouse)s count of %(moment)s", warehouse=warehouse.code, moment=taken_at
         )
-        reason = self.env._("%(partner)s inventory %(name)s", partner=backend.name, name=name)
         policy = backend.inventory_policy
-        line_values, to_check = [], []
-        for product, lot_name in sorted(
-            set(counted) | set(in_odoo), key=lambda k: (k[0].display_name, k[1])
-        ):
+        keys = sorted(set(counted) | set(in_odoo), key=lambda k: (k[0].id, k[1]))
+        facts = self._stock_facts({product for product, _lot in keys})
+        line_values, to_check, to_adjust = [], [], []
+        for product, lot_name in keys:
             ours = in_odoo.get((product, lot_name), 0.0)
             theirs = counted.get((product, lot_name), 0.0)
             difference = theirs - ours
-            rounding = product.uom_id.rounding
+            _storable, tracking, rounding = facts[product]
             status, note = "match", False
             if not float_is_zero(difference, precision_rounding=rounding):
                 status = "exception" if policy == "exception" else "difference"
@@ -497,32 +504,36 @@ class LogisticsApplier(models.AbstractModel):
                 elif policy == "adjust_within_tolerance":
                     if not backend._inventory_within_tolerance(ours, difference, rounding):
                         status = "exception"
-                    elif product.tracking != "none" and not lot_name:
+                    elif tracking != "none" and not lot_name:
                         status = "exception"
                         note = self.env._("Tracked by lot in Odoo, counted without one.")
                     else:
-                        self._adjust_stock(location, product, lot_name, difference, reason)
+                        to_adjust.append((product, lot_name, difference))
                         status = "adjusted"
                 if status == "exception":
-                    to_check.append(self._quantity_line(product, ours, theirs, lot_name))
-            lot = (
-                self._lot(product, lot_name, warehouse.company_id, create=False)
-                if lot_name
-                else None
-            )
+                    to_check.append((product, lot_name, ours, theirs))
             line_values.append(
                 {
                     "product_id": product.id,
-                    "lot_id": lot.id if lot else False,
                     "lot_name": lot_name or False,
                     "odoo_quantity": ours,
                     "partner_quantity": theirs,
                     "difference": difference,
-                    "value": difference * product.with_company(warehouse.company_id).standard_price,
+                    "value": difference * product.with_company(company).standard_price
+                    if status != "match"
+                    else 0.0,
                     "status": status,
                     "note": note,
                 }
             )
+        if to_adjust:
+            reason = self.env._("%(partner)s inventory %(name)s", partner=backend.name, name=name)
+            self._adjust_stock(location, to_adjust, reason)
+        # After the adjustments: they make the lots Odoo did not know.
+        lots = self._lots_by_name([(p, lot) for p, lot in keys if lot], company)
+        for values in line_values:
+            lot = values["lot_name"] and lots.get((values["product_id"], values["lot_name"]))
+            values["lot_id"] = lot.id if lot else False
         report = reports.create(
             {
                 "name": name,
@@ -536,11 +547,16 @@ class LogisticsApplier(models.AbstractModel):
                 "complete": complete,
                 "policy": policy,
                 "stale": stale,
-                "line_ids": [Command.create(values) for values in line_values],
             }
         )
+        report._insert_lines(line_values)
         message.write({"res_model": report._name, "res_id": report.id})
         if to_check:
+            # Named apart from the warehouse's other products (which they were read with), so
+            # that only these names are computed.
+            products = self.env["product.product"].browse({line[0].id for line in to_check})
+            names = {product.id: product.display_name for product in products}
+            to_check.sort(key=lambda line: (names[line[0].id], line[1]))
             self._raise_for_person(
                 "inventory_mismatch",
                 self.env._(
@@ -556,7 +572,13 @@ class LogisticsApplier(models.AbstractModel):
                     "partner's records.",
                     report=report.name,
                     partner=backend.name,
-                    lines=self._listed(to_check),
+                    lines=self._listed(
+                        [
+                            self._quantity_line(product, ours, theirs, lot_name)
+                            for product, lot_name, ours, theirs in to_check[:MAX_LISTED_LINES]
+                        ],
+                        total=len(to_check),
+                    ),
                 ),
                 message,
                 report,
@@ -596,16 +618,94 @@ class LogisticsApplier(models.AbstractModel):
     def _snapshot_quantities(self, message, document):
         """(product, lot name or "") -> on hand, in the product's unit. Lots only count for
         products Odoo tracks by lot or serial."""
+        products = self._products_for_skus(message, [item["sku"] for item in document["items"]])
+        facts = self._stock_facts(set(products.values()))
         counted = defaultdict(float)
         for item in document["items"]:
-            product = self._product_for_sku(message, item["sku"])
-            if not product.is_storable:
+            product = products[item["sku"]]
+            storable, tracking, _rounding = facts[product]
+            if not storable:
                 continue
-            lot_name = (item.get("lot") or "") if product.tracking != "none" else ""
+            lot_name = (item.get("lot") or "") if tracking != "none" else ""
             counted[product, lot_name] += self._product_quantity(
                 message, product, item["on_hand"], item.get("uom")
             )
         return counted
+
+    @api.model
+    def _products_for_skus(self, message, skus):
+        """SKU -> product for many SKUs in a few queries, as _product_for_sku finds each (a
+        Product mapping, else the SKU as the Internal Reference)."""
+        backend = message.backend_id
+        skus = set(skus)
+        mapped = {}
+        for mapping in (
+            self.env["logistics.mapping"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("mapping_type", "=", "product"),
+                    ("partner_value", "in", list(skus)),
+                ],
+                ["partner_value", "odoo_value"],
+            )
+        ):
+            # The first one found wins, as with _lookup's limit=1.
+            mapped.setdefault(mapping.partner_value, mapping.odoo_value)
+        codes = {sku: mapped.get(sku, sku) for sku in skus}
+        by_code = {}
+        for product in (
+            self.env["product.product"]
+            .with_context(active_test=False)
+            .search_fetch(
+                [
+                    ("default_code", "in", list(set(codes.values()))),
+                    ("company_id", "in", [False, message.company_id.id]),
+                ],
+                ["default_code", "product_tmpl_id"],
+            )
+        ):
+            by_code.setdefault(product.default_code, product)
+        found = {}
+        for sku, code in codes.items():
+            if code not in by_code:
+                # The error _product_for_sku gives, for the first SKU Odoo does not know.
+                self._product_for_sku(message, sku)
+            found[sku] = by_code[code]
+        return found
+
+    @api.model
+    def _stock_facts(self, products):
+        """product -> (storable, tracking, unit rounding) for many products, read on their
+        templates: the product's own fields are related ones, computed a thousand records at
+        a time through the chatter's compute wrapper (seconds for a warehouse's products)."""
+        products = self.env["product.product"].browse({product.id for product in products})
+        templates = products.product_tmpl_id
+        templates.fetch(["is_storable", "tracking", "uom_id"])
+        templates.uom_id.fetch(["rounding"])
+        return {
+            product: (template.is_storable, template.tracking, template.uom_id.rounding)
+            for product in products
+            for template in [product.product_tmpl_id]
+        }
+
+    @api.model
+    def _lots_by_name(self, keys, company):
+        """(product id, lot name) -> lot, for [(product, lot name)], in one query."""
+        if not keys:
+            return {}
+        lots = {}
+        for lot in self.env["stock.lot"].search_fetch(
+            [
+                ("product_id", "in", list({product.id for product, _name in keys})),
+                ("name", "in", list({name for _product, name in keys})),
+                ("company_id", "in", [False, company.id]),
+            ],
+            ["product_id", "name"],
+        ):
+            lots.setdefault((lot.product_id.id, lot.name), lot)
+        return lots
 
     @api.model
     def _odoo_quantities_at(self, location, moment, products=None):
@@ -614,12 +714,14 @@ class LogisticsApplier(models.AbstractModel):
         inside = set(self.env["stock.location"].search([("id", "child_of", location.id)]).ids)
         product_domain = [("product_id", "in", [p.id for p in products])] if products else []
         quantities = defaultdict(float)
-        for product, lot, quantity in self.env["stock.quant"]._read_group(
+        held = self.env["stock.quant"]._read_group(
             [("location_id", "in", list(inside)), *product_domain],
             ["product_id", "lot_id"],
             ["quantity:sum"],
-        ):
-            if product.is_storable:
+        )
+        facts = self._stock_facts({product for product, _lot, _quantity in held})
+        for product, lot, quantity in held:
+            if facts[product][0]:
                 quantities[product, lot.name or ""] += quantity
         moved = self.env["stock.move.line"]._read_group(
             [
@@ -633,8 +735,9 @@ class LogisticsApplier(models.AbstractModel):
             ["product_id", "lot_id", "location_id", "location_dest_id"],
             ["quantity_product_uom:sum"],
         )
+        facts.update(self._stock_facts({product for product, *_rest in moved} - set(facts)))
         for product, lot, source, destination, quantity in moved:
-            if not product.is_storable:
+            if not facts[product][0]:
                 continue
             change = (destination.id in inside) - (source.id in inside)
             if change:
@@ -646,30 +749,66 @@ class LogisticsApplier(models.AbstractModel):
         }
 
     @api.model
-    def _adjust_stock(self, location, product, lot_name, difference, reason):
-        """An inventory adjustment the Odoo way (counted quantity, then apply) by the
-        difference, on the warehouse's stock location."""
-        lot = self._lot(product, lot_name, location.company_id) if lot_name else None
-        quants = self.env["stock.quant"]
-        quant = quants._gather(product, location, lot_id=lot, strict=True).filtered(
-            lambda q: not q.package_id and not q.owner_id
-        )[:1]
-        if not quant:
-            quant = quants.create(
-                {
-                    "product_id": product.id,
-                    "location_id": location.id,
-                    "lot_id": lot.id if lot else False,
-                }
+    def _adjust_stock(self, location, adjustments, reason):
+        """Inventory adjustments the Odoo way (counted quantities, then apply) for
+        [(product, lot name, difference)] on the warehouse's stock location, applied together
+        as Odoo's Physical Inventory applies the quants a person selected. Lots the partner
+        has and Odoo does not are made (the goods are there: traceability needs them)."""
+        company = location.company_id
+        lots = self._lots_by_name([(p, name) for p, name, _diff in adjustments if name], company)
+        missing = {
+            (product.id, name)
+            for product, name, _difference in adjustments
+            if name and (product.id, name) not in lots
+        }
+        if missing:
+            created = self.env["stock.lot"].create(
+                [
+                    {"name": name, "product_id": product_id, "company_id": company.id}
+                    for product_id, name in sorted(missing)
+                ]
             )
-        quant.inventory_quantity = quant.quantity + difference
-        wizard = quant.with_context(inventory_name=reason).action_apply_inventory()
+            lots.update({(lot.product_id.id, lot.name): lot for lot in created})
+        quants = self.env["stock.quant"]
+        existing = {}
+        for quant in quants.search(
+            [
+                ("location_id", "=", location.id),
+                ("product_id", "in", list({p.id for p, _name, _diff in adjustments})),
+                ("package_id", "=", False),
+                ("owner_id", "=", False),
+            ],
+            order="in_date, id",
+        ):
+            existing.setdefault((quant.product_id.id, quant.lot_id.id), quant)
+        new_quants = []
+        for product, name, _difference in adjustments:
+            lot_id = lots[product.id, name].id if name else False
+            if (product.id, lot_id) not in existing:
+                new_quants.append(
+                    {"product_id": product.id, "location_id": location.id, "lot_id": lot_id}
+                )
+        for quant in quants.create(new_quants):
+            existing[quant.product_id.id, quant.lot_id.id] = quant
+        to_apply = quants
+        for product, name, difference in adjustments:
+            quant = existing[product.id, lots[product.id, name].id if name else False]
+            quant.inventory_quantity = quant.quantity + difference
+            to_apply |= quant
+        wizard = to_apply.with_context(inventory_name=reason).action_apply_inventory()
         if wizard:
+            questioned = self.env["product.product"].browse(
+                wizard.get("context", {}).get("default_product_ids")
+                or self.env["stock.quant"]
+                .browse(wizard.get("context", {}).get("default_quant_to_fix_ids"))
+                .product_id.ids
+            )
             raise BusinessError(
                 self.env._(
-                    "Odoo could not adjust %(product)s in %(location)s without a person "
+                    "Odoo could not adjust %(products)s in %(location)s without a person "
                     "(%(question)s): adjust it in Inventory > Physical Inventory.",
-                    product=product.display_name,
+                    products=", ".join(questioned[:MAX_LISTED_LINES].mapped("display_name"))
+                    or self.env._("the counted products"),
                     location=location.complete_name,
                     question=wizard.get("name"),
                 )
@@ -1181,9 +1320,8 @@ class LogisticsApplier(models.AbstractModel):
             parts = parts_by_move.get(move, [])
             product = move.product_id
             total = sum(part[1] for part in parts)
-            if product.tracking == "none":
-                move.quantity = product.uom_id._compute_quantity(total, move.product_uom)
-            else:
+            picked = not float_is_zero(total, precision_rounding=product.uom_id.rounding)
+            if product.tracking != "none":
                 move.move_line_ids.unlink()
                 values = []
                 for lot_name, quantity, expiry in parts:
@@ -1196,7 +1334,15 @@ class LogisticsApplier(models.AbstractModel):
                 created = move_lines.create(values)
                 if move.location_dest_id.usage == "internal":
                     created._apply_putaway_strategy()
-            move.picked = not float_is_zero(total, precision_rounding=product.uom_id.rounding)
+                move.picked = picked
+                continue
+            # One write, as the transfer's form saves a line; the quantity first (its inverse
+            # makes or drops the move lines that "picked" then marks), and only if it changes.
+            values = {"picked": picked}
+            quantity = product.uom_id._compute_quantity(total, move.product_uom)
+            if float_compare(quantity, move.quantity, precision_rounding=move.product_uom.rounding):
+                values = {"quantity": quantity, **values}
+            move.write(values)
 
     @api.model
     def _lot_location(self, move, lot):
@@ -1294,8 +1440,10 @@ class LogisticsApplier(models.AbstractModel):
         return "; ".join(sorted(lines)) or self.env._("nothing")
 
     @api.model
-    def _listed(self, lines):
+    def _listed(self, lines, total=None):
+        """The first lines as a list; ``total`` when only those were given."""
+        total = len(lines) if total is None else total
         shown = [f"- {line}" for line in lines[:MAX_LISTED_LINES]]
-        if len(lines) > MAX_LISTED_LINES:
-            shown.append(self.env._("- and %(count)s more", count=len(lines) - MAX_LISTED_LINES))
+        if total > MAX_LISTED_LINES:
+            shown.append(self.env._("- and %(count)s more", count=total - MAX_LISTED_LINES))
         return "\n".join(shown)

@@ -1,6 +1,18 @@
 from odoo import api, fields, models
+from odoo.tools import SQL, split_every
 
 from ..const import LINE_STATUSES
+
+STATUS_RANKS = {code: rank for rank, (code, _label) in enumerate(LINE_STATUSES)}
+# Report lines inserted per statement: a whole warehouse's count is 100,000 lines and more.
+INSERT_BATCH = 5000
+TOTAL_FIELDS = (
+    "line_count",
+    "difference_count",
+    "adjusted_count",
+    "exception_count",
+    "difference_value",
+)
 
 
 class LogisticsInventoryReport(models.Model):
@@ -85,13 +97,83 @@ class LogisticsInventoryReport(models.Model):
 
     @api.depends("line_ids.status", "line_ids.value")
     def _compute_totals(self):
+        # Counted in the database: a report has up to a whole warehouse's lines.
+        totals = {}
+        saved = self.filtered("id")
+        if saved:
+            for report, status, count, value in self.env[
+                "logistics.inventory.report.line"
+            ]._read_group(
+                [("report_id", "in", saved.ids)],
+                ["report_id", "status"],
+                ["__count", "value:sum"],
+            ):
+                totals.setdefault(report.id, {})[status] = (count, value)
         for report in self:
-            lines = report.line_ids
-            report.line_count = len(lines)
-            report.difference_count = len(lines.filtered(lambda line: line.status != "match"))
-            report.adjusted_count = len(lines.filtered(lambda line: line.status == "adjusted"))
-            report.exception_count = len(lines.filtered(lambda line: line.status == "exception"))
-            report.difference_value = sum(lines.mapped("value"))
+            by_status = totals.get(report.id) or {
+                status: (len(lines), sum(lines.mapped("value")))
+                for status, lines in report.line_ids.grouped("status").items()
+            }
+            report.line_count = sum(count for count, _value in by_status.values())
+            report.difference_count = report.line_count - by_status.get("match", (0, 0))[0]
+            report.adjusted_count = by_status.get("adjusted", (0, 0))[0]
+            report.exception_count = by_status.get("exception", (0, 0))[0]
+            report.difference_value = sum(value for _count, value in by_status.values())
+
+    def _insert_lines(self, line_values):
+        """Add the lines of a reconciliation, in a few INSERT statements instead of one ORM
+        create per line (minutes and gigabytes for a warehouse of 100,000 products), with the
+        values the ORM would store: quantities and value rounded as their fields are (half
+        away from zero), company, status rank."""
+        self.ensure_one()
+        lines = self.env["logistics.inventory.report.line"]
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        now = self.env.cr.now()
+        for batch in split_every(INSERT_BATCH, line_values, list):
+            self.env.cr.execute(
+                SQL(
+                    """
+                    INSERT INTO logistics_inventory_report_line (
+                        report_id, company_id, create_uid, create_date, write_uid, write_date,
+                        product_id, lot_id, lot_name, odoo_quantity, partner_quantity,
+                        difference, value, status, status_rank, note
+                    )
+                    SELECT %(report)s, %(company)s, %(uid)s, %(now)s, %(uid)s, %(now)s,
+                           product_id, lot_id, lot_name, round(odoo_quantity, %(digits)s),
+                           round(partner_quantity, %(digits)s), round(difference, %(digits)s),
+                           round(value, %(money)s), status, status_rank, note
+                    FROM unnest(
+                        %(products)s::int[], %(lots)s::int[], %(lot_names)s::varchar[],
+                        %(odoo)s::numeric[], %(partner)s::numeric[], %(differences)s::numeric[],
+                        %(values)s::numeric[], %(statuses)s::varchar[], %(ranks)s::int[],
+                        %(notes)s::varchar[]
+                    ) AS line(product_id, lot_id, lot_name, odoo_quantity, partner_quantity,
+                              difference, value, status, status_rank, note)
+                    """,
+                    report=self.id,
+                    company=self.company_id.id or None,
+                    uid=self.env.uid,
+                    now=now,
+                    digits=digits,
+                    money=self.currency_id.decimal_places if self.currency_id else 2,
+                    products=[values["product_id"] for values in batch],
+                    lots=[values.get("lot_id") or None for values in batch],
+                    lot_names=[values.get("lot_name") or None for values in batch],
+                    odoo=[values["odoo_quantity"] for values in batch],
+                    partner=[values["partner_quantity"] for values in batch],
+                    differences=[values["difference"] for values in batch],
+                    values=[values.get("value") or 0.0 for values in batch],
+                    statuses=[values["status"] for values in batch],
+                    ranks=[STATUS_RANKS.get(values["status"], 0) for values in batch],
+                    notes=[values.get("note") or None for values in batch],
+                )
+            )
+        # The ORM did not see these rows: what it holds of the lines is stale, the totals are
+        # counted again.
+        lines.invalidate_model()
+        self.invalidate_recordset(["line_ids"])
+        for name in TOTAL_FIELDS:
+            self.env.add_to_compute(self._fields[name], self)
 
     def action_open_message(self):
         self.ensure_one()
@@ -139,6 +221,5 @@ class LogisticsInventoryReportLine(models.Model):
 
     @api.depends("status")
     def _compute_status_rank(self):
-        ranks = {code: rank for rank, (code, _label) in enumerate(LINE_STATUSES)}
         for line in self:
-            line.status_rank = ranks.get(line.status, 0)
+            line.status_rank = STATUS_RANKS.get(line.status, 0)
