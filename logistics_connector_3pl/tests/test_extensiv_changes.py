@@ -120,3 +120,23 @@ class TestExtensivChanges(ExtensivCase):
         self.assertEqual(backorder.move_ids.quantity, 1, "reserved, not shipped")
         self.assertEqual(picking.carrier_tracking_ref, "1ZEXT-A")
         self.assertFalse(self.exceptions(backorder))
+
+    def test_a_429_in_the_middle_of_paging_stores_nothing_and_the_next_poll_reads_all(self):
+        pickings = [self.delivery([(self.widget, 1)]) for _ in range(3)]
+        self.run_jobs()
+        for picking in pickings:
+            self.wms.ship(picking.name)
+        watermark = self.backend.poll_watermark
+        self.wms.inject(kind="rate_limit", pgnum=2)  # 3 orders, pages of 2
+        self.env["logistics.backend"]._cron_logistics_poll_partners()
+        self.assertFalse(self.inbound(), "page 1 was read, but nothing of it was stored")
+        self.assertEqual(self.backend.poll_watermark, watermark, "the watermark did not move")
+        [down] = self.exceptions(exception_type="partner_down")
+        self.assertIn("rate limiting", down.description)
+        self.env["logistics.backend"]._cron_logistics_poll_partners()
+        self.run_jobs()
+        shipments = self.inbound().filtered(lambda m: m.flow == "shipment")
+        self.assertEqual(len(shipments), 3)
+        self.assertEqual(set(shipments.mapped("state")), {"done"})
+        self.assertEqual([p.state for p in pickings], ["done"] * 3)
+        self.assertEqual([p.move_ids.quantity for p in pickings], [1, 1, 1])

@@ -130,18 +130,25 @@ class ExtensivSandbox:
         with self._lock:
             self.tokens = dict.fromkeys(self.tokens, 0)
 
-    def inject(self, status=503, count=1, kind="status", seconds=30):
+    def inject(self, status=503, count=1, kind="status", seconds=30, pgnum=None):
         """The next ``count`` API calls fail: ``status`` (that HTTP status), ``rate_limit``
         (429 with Retry-After), ``latency`` (``seconds`` late, then served), ``timeout``
         (``seconds`` without an answer, then closed), ``malformed`` (a cut JSON body, not
-        served) or ``drop`` (the connection is closed unanswered)."""
+        served) or ``drop`` (the connection is closed unanswered). With ``pgnum``, only calls
+        for that page of a list fail (a fault in the middle of paging)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
         if not isinstance(count, int) or count < 1:
             raise ValueError("count must be a positive integer")
         with self._lock:
             self._faults.append(
-                {"kind": kind, "status": status, "remaining": count, "seconds": seconds}
+                {
+                    "kind": kind,
+                    "status": status,
+                    "remaining": count,
+                    "seconds": seconds,
+                    "pgnum": None if pgnum is None else str(pgnum),
+                }
             )
 
     def set_autopilot(self, delay):
@@ -378,6 +385,8 @@ class ExtensivSandbox:
         with self._lock:
             self.requests.append({"method": request.method, "path": path, "query": request.query})
             fault = self._faults[0] if self._faults else None
+            if fault and fault["pgnum"] not in (None, request.query.get("pgnum")):
+                fault = None  # another page: served
             if fault:
                 fault["remaining"] -= 1
                 if not fault["remaining"]:
