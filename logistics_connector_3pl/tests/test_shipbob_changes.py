@@ -48,3 +48,29 @@ class TestShipbobWarehouseCancels(ThreePLCase):
         self.assertNotEqual(returned.state, "done")
         self.assertEqual(self.widget.with_context(location=self.stock.id).qty_available, on_hand)
         self.assertIn("nothing is coming back", self.exceptions(returned, "other").description)
+
+
+class TestShipbobPollFaults(ThreePLCase):
+    def test_a_429_half_way_through_a_poll_loses_nothing_and_doubles_nothing(self):
+        picking = self.released([(self.widget, 2)])
+        self.sandbox.inject_webhook_fault("drop", count=1)
+        self.sandbox.ship(picking.name)  # the webhook is lost: the poll must make up for it
+        # The orders are read, then the receiving orders are refused: the poll fails whole.
+        self.sandbox.inject("rate_limit", retry_after=1, path_prefix="/receiving", method="GET")
+        self.env["logistics.backend"]._cron_logistics_poll_partners()
+        reads = [(r["method"], r["path"]) for r in self.sandbox.requests]
+        self.assertIn(("GET", "/order"), reads, "the shipped order was read")
+        self.assertFalse(self.inbound(), "what was read before the 429 was not kept")
+        [down] = self.exceptions(exception_type="partner_down")
+        self.assertIn("the next poll reads from the same point", down.description)
+        self.env["logistics.backend"]._cron_logistics_poll_partners()
+        self.run_jobs()
+        [shipment] = self.inbound()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        self.assertEqual((picking.state, picking.move_ids.quantity), ("done", 2))
+        # The lost webhook arrives late: stored, and changes nothing.
+        self.deliveries_ok(self.sandbox.redeliver())
+        self.run_jobs()
+        self.assertEqual(set(self.inbound().mapped("state")), {"done"})
+        self.assertEqual(picking.move_ids.quantity, 2)
+        self.assertFalse(picking.backorder_ids)
