@@ -6,6 +6,7 @@ a file of several orders."""
 from datetime import timedelta
 
 from odoo import fields
+from tests.sandboxes.loopback import free_port
 
 from .test_flatfile import FlatFileCase
 
@@ -174,3 +175,27 @@ class TestFlatFileChanges(FlatFileCase):
         self.assertEqual(release.attempts, 2)
         self.assertEqual(self.partner.take_orders(), [name], "one complete file")
         self.assertEqual(picking.logistics_status, "acknowledged")
+
+    def test_files_waiting_while_the_server_is_down_are_fetched_once_when_it_is_back(self):
+        picking = self.released_and_taken([(self.widget, 2)])
+        self.partner.ship(picking.name)
+        flow = self.env["logistics.backend.flow"].create(
+            {
+                "backend_id": self.backend.id,
+                "flow": "shipment",
+                "direction": "inbound",
+                "mode": "batch",
+            }
+        )
+        endpoint = self.backend.endpoint_ids
+        endpoint.sftp_port = free_port()  # nobody listens there: the server is down
+        self.assertIsNone(flow._poll_files())
+        [down] = self.exceptions(exception_type="partner_down")
+        self.assertIn("the files stay on the server", down.description)
+        self.assertFalse(self.inbound())
+        endpoint.sftp_port = self.server.port
+        self.assertEqual(flow._poll_files()["received"], 1)
+        self.assertEqual(flow._poll_files()["received"], 0, "archived: taken once")
+        self.run_jobs()
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+        self.assertEqual(len(self.inbound()), 1)
