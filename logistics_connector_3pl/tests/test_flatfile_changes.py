@@ -199,3 +199,43 @@ class TestFlatFileChanges(FlatFileCase):
         self.run_jobs()
         self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
         self.assertEqual(len(self.inbound()), 1)
+
+    def test_a_bad_line_half_way_through_a_file_fails_it_whole_and_the_fix_applies_once(self):
+        first = self.released_and_taken([(self.widget, 2)])
+        second = self.released_and_taken([(self.gadget, 1)])
+        line = self.partner.orders[second.name]["lines"][0]
+        good_sku, line["sku"], line["line_ref"] = line["sku"], "GADGET-9", ""  # a typo
+        self.partner.ship_orders([first.name, second.name])
+        self.poll()
+        [message] = self.inbound()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("GADGET-9", message.error_message)
+        self.assertEqual((first.state, second.state), ("assigned", "assigned"), "none applied")
+        self.assertTrue(message.exception_ids)
+        # The 3PL sends the corrected file; the failed one is left for a person to close.
+        line["sku"] = good_sku
+        self.partner.ship_orders([first.name, second.name])
+        self.poll()
+        self.assertEqual(self.inbound()[1:].state, "done", self.inbound().mapped("error_message"))
+        self.assertEqual((first.state, second.state), ("done", "done"))
+        self.assertEqual((first.move_ids.quantity, second.move_ids.quantity), (2, 1))
+        # Retried as it is, the failed file fails again, in the same plain words.
+        message.action_retry()
+        self.run_jobs()
+        self.assertEqual(message.state, "failed")
+        self.assertIn("add a Product mapping from 'GADGET-9'", message.error_message)
+        # Mapped and retried: it goes through, and ships nothing twice.
+        self.env["logistics.mapping"].create(
+            {
+                "backend_id": self.backend.id,
+                "mapping_type": "product",
+                "odoo_value": good_sku,
+                "partner_value": "GADGET-9",
+            }
+        )
+        message.action_retry()
+        self.run_jobs()
+        self.assertEqual(message.state, "done", message.error_message)
+        self.assertEqual((first.move_ids.quantity, second.move_ids.quantity), (2, 1))
+        self.assertFalse(first.backorder_ids | second.backorder_ids)
+        self.assertEqual(set(message.exception_ids.mapped("state")), {"resolved"})
