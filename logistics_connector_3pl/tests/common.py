@@ -240,6 +240,37 @@ class ThreePLCase(PartnerPostsMixin, PipelineCaseMixin, HttpCase):
             picking.action_assign()
         return picking
 
+    def incoming(self, lines, origin="P00042"):
+        """A receipt of the 3PL warehouse from a vendor, confirmed: the automated action
+        announces it (it runs on the computed state, here when flushed)."""
+        suppliers = self.env.ref("stock.stock_location_suppliers")
+        receipt = self.env["stock.picking"].create(
+            {
+                "picking_type_id": self.warehouse.in_type_id.id,
+                "partner_id": self.env["res.partner"].create({"name": "Vendor"}).id,
+                "location_id": suppliers.id,
+                "location_dest_id": self.stock.id,
+                "origin": origin,
+                "move_ids": [
+                    Command.create(
+                        {
+                            "name": product.name,
+                            "product_id": product.id,
+                            "product_uom_qty": quantity,
+                            "product_uom": product.uom_id.id,
+                            "location_id": suppliers.id,
+                            "location_dest_id": self.stock.id,
+                        }
+                    )
+                    for product, quantity in lines
+                ],
+            }
+        )
+        receipt.action_confirm()
+        self.env.flush_all()
+        self.run_jobs()
+        return receipt
+
     def released(self, lines, **kwargs):
         picking = self.delivery(lines, **kwargs)
         self.assertEqual(picking.state, "assigned")

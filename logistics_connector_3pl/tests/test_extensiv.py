@@ -125,35 +125,6 @@ class TestExtensivReceiptsReturnsInventory(ExtensivCase):
         super().setUpClass()
         cls.paint = cls.product("Paint", "PAINT-EXT", tracking="lot")
 
-    def incoming(self, lines, origin="P00042"):
-        suppliers = self.env.ref("stock.stock_location_suppliers")
-        receipt = self.env["stock.picking"].create(
-            {
-                "picking_type_id": self.warehouse.in_type_id.id,
-                "partner_id": self.env["res.partner"].create({"name": "Vendor"}).id,
-                "location_id": suppliers.id,
-                "location_dest_id": self.stock.id,
-                "origin": origin,
-                "move_ids": [
-                    Command.create(
-                        {
-                            "name": product.name,
-                            "product_id": product.id,
-                            "product_uom_qty": quantity,
-                            "product_uom": product.uom_id.id,
-                            "location_id": suppliers.id,
-                            "location_dest_id": self.stock.id,
-                        }
-                    )
-                    for product, quantity in lines
-                ],
-            }
-        )
-        receipt.action_confirm()
-        self.env.flush_all()  # the automated action runs on the computed state
-        self.run_jobs()
-        return receipt
-
     def on_hand(self, product):
         return product.with_context(location=self.stock.id).qty_available
 

@@ -239,3 +239,27 @@ class TestFlatFileChanges(FlatFileCase):
         self.assertEqual((first.move_ids.quantity, second.move_ids.quantity), (2, 1))
         self.assertFalse(first.backorder_ids | second.backorder_ids)
         self.assertEqual(set(message.exception_ids.mapped("state")), {"resolved"})
+
+    def test_a_receipt_file_with_lots_books_each_lot(self):
+        paint = self.product("Paint", "PAINT-FF-IN", tracking="lot")
+        receipt = self.incoming([(paint, 5), (self.widget, 2)])
+        [notice] = self.messages(receipt)
+        self.assertEqual(notice.state, "done", notice.error_message)
+        self.assertEqual(self.partner.take_orders("asn_"), [notice.external_id])
+        self.partner.receive(receipt.name, {"PAINT-FF-IN": (5, 0, "LOT-R1")})
+        self.poll()
+        self.assertEqual(receipt.state, "done", self.inbound().mapped("error_message"))
+        self.assertEqual(
+            sorted(
+                receipt.move_line_ids.mapped(
+                    lambda ml: (ml.product_id.default_code, ml.lot_id.name or "", ml.quantity)
+                )
+            ),
+            [("PAINT-FF-IN", "LOT-R1", 5), ("WIDGET-1", "", 2)],
+        )
+        self.assertEqual(
+            paint.with_context(
+                location=self.stock.id, lot_id=receipt.move_line_ids.lot_id.id
+            ).qty_available,
+            5,
+        )

@@ -74,3 +74,20 @@ class TestShipbobPollFaults(ThreePLCase):
         self.assertEqual(set(self.inbound().mapped("state")), {"done"})
         self.assertEqual(picking.move_ids.quantity, 2)
         self.assertFalse(picking.backorder_ids)
+
+
+class TestShipbobReceiptLots(ThreePLCase):
+    def test_a_receiving_order_counted_by_lot_books_the_lot(self):
+        paint = self.product("Paint", "PAINT-SB-IN", tracking="lot")
+        receipt = self.incoming([(paint, 6)])
+        [asn] = self.messages(receipt)
+        self.assertEqual(asn.state, "done", asn.error_message)
+        self.deliveries_ok(
+            self.sandbox.receive(receipt.name, {"PAINT-SB-IN": {"received": 6, "lot": "LOT-W1"}})
+        )
+        self.run_jobs()
+        self.assertEqual(receipt.state, "done", self.inbound().mapped("error_message"))
+        self.assertEqual(
+            receipt.move_line_ids.mapped(lambda ml: (ml.lot_id.name, ml.quantity)),
+            [("LOT-W1", 6)],
+        )
