@@ -140,3 +140,32 @@ class TestExtensivChanges(ExtensivCase):
         self.assertEqual(set(shipments.mapped("state")), {"done"})
         self.assertEqual([p.state for p in pickings], ["done"] * 3)
         self.assertEqual([p.move_ids.quantity for p in pickings], [1, 1, 1])
+
+    def test_a_short_shipment_cancels_the_rest_when_the_partner_never_ships_it(self):
+        self.backend.partial_shipment_policy = "cancel"
+        picking = self.delivery([(self.widget, 5)])
+        self.run_jobs()
+        self.wms.ship(picking.name, {"WIDGET-1": 3})
+        [shipment] = self.poll()
+        self.assertEqual(shipment.state, "done", shipment.error_message)
+        self.assertEqual((picking.state, picking.move_ids.quantity), ("done", 3))
+        self.assertFalse(picking.backorder_ids, "nothing more is expected")
+        [short] = self.exceptions(picking, "partial_shipment")
+        self.assertIn("WIDGET-1", short.description)
+
+    def test_inventory_policy_exception_for_every_difference_adjusts_nothing(self):
+        self.backend.inventory_policy = "exception"
+        self.put_in_stock(self.widget, 10)
+        self.put_in_stock(self.gadget, 5)
+        self.wms.set_stock("WIDGET-1", 10)
+        self.wms.set_stock("GADGET-1", 6)
+        self.backend.action_logistics_pull_inventory()
+        self.run_jobs()
+        [snapshot] = self.inbound().filtered(lambda m: m.flow == "inventory_snapshot")
+        self.assertEqual(snapshot.state, "done", snapshot.error_message)
+        report = self.env["logistics.inventory.report"].browse(snapshot.res_id)
+        statuses = {ln.product_id.default_code: ln.status for ln in report.line_ids}
+        self.assertEqual((statuses["WIDGET-1"], statuses["GADGET-1"]), ("match", "exception"))
+        self.assertEqual(self.gadget.with_context(location=self.stock.id).qty_available, 5)
+        [mismatch] = self.exceptions(exception_type="inventory_mismatch")
+        self.assertIn("GADGET-1: 5 / 6", mismatch.description)

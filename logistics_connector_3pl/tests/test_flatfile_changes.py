@@ -263,3 +263,33 @@ class TestFlatFileChanges(FlatFileCase):
             ).qty_available,
             5,
         )
+
+    def test_a_short_shipment_file_cancels_the_rest_when_the_partner_never_ships_it(self):
+        self.backend.partial_shipment_policy = "cancel"
+        picking = self.released_and_taken([(self.widget, 4), (self.gadget, 1)])
+        self.partner.ship(picking.name, {"WIDGET-1": 3}, status="complete")  # closed short
+        self.poll()
+        self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
+        self.assertEqual(
+            sorted(picking.move_ids.mapped(lambda m: (m.product_id.default_code, m.quantity))),
+            [("GADGET-1", 0), ("WIDGET-1", 3)],
+        )
+        self.assertFalse(picking.backorder_ids, "nothing more is expected")
+        [short] = self.exceptions(picking, "partial_shipment")
+        self.assertIn("The rest was cancelled (partner setting)", short.description)
+        self.assertIn("GADGET-1", short.description)
+
+    def test_inventory_file_with_the_exception_policy_adjusts_nothing(self):
+        self.backend.inventory_policy = "exception"
+        self.put_in_stock(self.widget, 4)
+        self.partner.inventory("LEG-1", {"WIDGET-1": 5})
+        self.poll()
+        [message] = self.inbound()
+        self.assertEqual(message.state, "done", message.error_message)
+        report = self.env["logistics.inventory.report"].browse(message.res_id)
+        line = report.line_ids.filtered(lambda line: line.product_id == self.widget)
+        self.assertEqual((line.difference, line.status), (1, "exception"))
+        self.assertEqual(self.widget.with_context(location=self.stock.id).qty_available, 4)
+        self.assertIn(
+            "WIDGET-1: 4 / 5", self.exceptions(exception_type="inventory_mismatch").description
+        )

@@ -172,12 +172,17 @@ class FlatFilePartner:
         lots=None,
         serials=None,
         tracking_number=None,
+        status=None,
         slowly=False,
     ):
         """A shipment confirmation for a taken order (``quantities`` {sku: units}, default
         all; ``lots`` {sku: lot} or {sku: [(lot, units), ...]}; ``serials`` {sku: [serial,
-        ...]}, one row of one unit per serial)."""
+        ...]}, one row of one unit per serial). ``status`` defaults to partial when
+        ``quantities`` are given (more to come), else complete; "complete" with fewer units
+        closes the order short."""
         rows = self._shipment_rows(reference, quantities, lots, serials, tracking_number)
+        for row in rows:
+            row["status"] = status or row["status"]
         return self._write("shp", _csv(SHIPMENT_COLUMNS, rows), slowly=slowly)
 
     def ship_orders(self, references):
