@@ -5,6 +5,7 @@ import binascii
 import errno
 import hashlib
 import io
+import logging
 import posixpath
 import socket
 import stat
@@ -18,6 +19,11 @@ from .base import Transport
 
 # Names a partner (or we) may be writing right now: never pick them up.
 PARTIAL_SUFFIXES = (".part", ".filepart", ".tmp")
+# Our SSH clients log here, not to "paramiko.transport": paramiko's transport thread logs a
+# connection it loses (e.g. a server that never sends its banner, cut by our timeout) as an
+# ERROR traceback, while connect() already raises it as a classified error with its reason.
+PARAMIKO_LOG_CHANNEL = "odoo.addons.logistics_connector_base.sftp.paramiko"
+logging.getLogger(PARAMIKO_LOG_CHANNEL).setLevel(logging.CRITICAL)
 _KEY_CLASSES = (paramiko.Ed25519Key, paramiko.RSAKey, paramiko.ECDSAKey)
 
 
@@ -128,6 +134,7 @@ class SftpTransport(Transport):
 
     def connect(self):
         client = paramiko.SSHClient()
+        client.set_log_channel(PARAMIKO_LOG_CHANNEL)
         name = self.host if self.port == 22 else f"[{self.host}]:{self.port}"
         # only the pinned key: no ~/.ssh/known_hosts, and an unknown key is refused
         client.get_host_keys().add(name, self.pinned_key.get_name(), self.pinned_key)
