@@ -169,3 +169,21 @@ class TestExtensivChanges(ExtensivCase):
         self.assertEqual(self.gadget.with_context(location=self.stock.id).qty_available, 5)
         [mismatch] = self.exceptions(exception_type="inventory_mismatch")
         self.assertIn("GADGET-1: 5 / 6", mismatch.description)
+
+    def test_the_rest_of_an_order_closed_short_is_released_again_and_ships(self):
+        picking = self.delivery([(self.widget, 5)])
+        self.run_jobs()
+        self.wms.ship(picking.name, {"WIDGET-1": 2})
+        self.poll()
+        rest = picking.backorder_ids
+        self.assertIn(f"The rest waits in {rest.name}", self.exceptions(picking).description)
+        # What the exception asks: release the rest again, as an order of its own.
+        rest.action_logistics_release()
+        self.run_jobs()
+        self.assertEqual(rest.logistics_status, "acknowledged")
+        self.assertEqual(self.wms.order(rest.name)["orderItems"][0]["qty"], 3)
+        self.wms.ship(rest.name)
+        self.poll()
+        self.assertEqual((rest.state, rest.move_ids.quantity), ("done", 3))
+        self.assertEqual((picking | rest).mapped("logistics_status"), ["shipped", "shipped"])
+        self.assertFalse(rest.backorder_ids)
