@@ -113,3 +113,25 @@ class TestRoutingAcrossAdapters(ThreePLCase):
                 ]
             ),
         )
+
+    def test_the_rest_of_a_routed_delivery_stays_with_its_3pl(self):
+        bulky = self.delivery([(self.pallet, 3), (self.widget, 1)])
+        self.assertEqual(bulky.logistics_backend_id, self.flat, "one bulky line is enough")
+        self.run_jobs_of(self.flat)
+        self.partner.take_orders()
+        self.partner.ship(bulky.name, {"PALLET-1": 1})
+        self.flat._sftp_poll()
+        self.run_jobs_of(self.flat)
+        rest = bulky.backorder_ids
+        self.assertEqual(
+            (rest.logistics_backend_id, rest.logistics_status), (self.flat, "partially_shipped")
+        )
+        for backend in (self.backend, self.extensiv, self.flat):
+            self.run_jobs_of(backend)
+        self.assertEqual(self.partner.take_orders(), [], "the rest is not sent as a new order")
+        self.assertFalse(self.wms.orders)
+        self.assertFalse(self.sandbox.orders)
+        self.partner.ship(bulky.name, {"PALLET-1": 2, "WIDGET-1": 1})
+        self.flat._sftp_poll()
+        self.run_jobs_of(self.flat)
+        self.assertEqual((rest.state, rest.logistics_status), ("done", "shipped"))
