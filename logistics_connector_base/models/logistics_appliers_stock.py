@@ -10,7 +10,7 @@ change, when it cannot apply a document: the pipeline rolls the attempt back.
 from collections import defaultdict
 
 from odoo import api, models
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import SQL, float_compare, float_is_zero
 
 from ..lib.errors import BusinessError, ConfigurationError
 from .logistics_mapping import MappingMissingError
@@ -480,21 +480,23 @@ class LogisticsApplier(models.AbstractModel):
             )
         )
         complete = document.get("complete", True)
+        # Keyed by (product id, lot name): a warehouse is 100,000 keys and more, records as
+        # keys would be hashed (and fetched) one by one.
         counted = self._snapshot_quantities(message, document)
-        products = None if complete else {product for product, _lot in counted}
-        in_odoo = self._odoo_quantities_at(location, taken_at, products)
+        product_ids = None if complete else {product_id for product_id, _lot in counted}
+        in_odoo = self._odoo_quantities_at(location, taken_at, product_ids)
         name = document.get("reference") or self.env._(
             "%(warehouse)s count of %(moment)s", warehouse=warehouse.code, moment=taken_at
         )
         policy = backend.inventory_policy
-        keys = sorted(set(counted) | set(in_odoo), key=lambda k: (k[0].id, k[1]))
-        facts = self._stock_facts({product for product, _lot in keys})
-        line_values, to_check, to_adjust = [], [], []
-        for product, lot_name in keys:
-            ours = in_odoo.get((product, lot_name), 0.0)
-            theirs = counted.get((product, lot_name), 0.0)
+        keys = sorted(set(counted) | set(in_odoo))
+        facts = self._stock_facts({product_id for product_id, _lot in keys})
+        rows = []
+        for product_id, lot_name in keys:
+            ours = in_odoo.get((product_id, lot_name), 0.0)
+            theirs = counted.get((product_id, lot_name), 0.0)
             difference = theirs - ours
-            _storable, tracking, rounding = facts[product]
+            _storable, tracking, rounding = facts[product_id]
             status, note = "match", False
             if not float_is_zero(difference, precision_rounding=rounding):
                 status = "exception" if policy == "exception" else "difference"
@@ -508,32 +510,45 @@ class LogisticsApplier(models.AbstractModel):
                         status = "exception"
                         note = self.env._("Tracked by lot in Odoo, counted without one.")
                     else:
-                        to_adjust.append((product, lot_name, difference))
                         status = "adjusted"
-                if status == "exception":
-                    to_check.append((product, lot_name, ours, theirs))
+            rows.append((product_id, lot_name, ours, theirs, difference, status, note))
+        # The products with a difference, read together (and apart from the others).
+        differing = (
+            self.env["product.product"]
+            .browse({row[0] for row in rows if row[5] != "match"})
+            .with_company(company)
+        )
+        products = {product.id: product for product in differing}
+        to_adjust = [
+            (products[product_id], lot_name, difference)
+            for product_id, lot_name, _ours, _theirs, difference, status, _note in rows
+            if status == "adjusted"
+        ]
+        if to_adjust:
+            reason = self.env._("%(partner)s inventory %(name)s", partner=backend.name, name=name)
+            self._adjust_stock(location, to_adjust, reason)
+        # After the adjustments: they make the lots Odoo did not know.
+        lots = self._lots_by_name([(row[0], row[1]) for row in rows if row[1]], company)
+        line_values, to_check = [], []
+        for product_id, lot_name, ours, theirs, difference, status, note in rows:
+            lot = lots.get((product_id, lot_name)) if lot_name else None
             line_values.append(
                 {
-                    "product_id": product.id,
+                    "product_id": product_id,
+                    "lot_id": lot.id if lot else False,
                     "lot_name": lot_name or False,
                     "odoo_quantity": ours,
                     "partner_quantity": theirs,
                     "difference": difference,
-                    "value": difference * product.with_company(company).standard_price
+                    "value": difference * products[product_id].standard_price
                     if status != "match"
                     else 0.0,
                     "status": status,
                     "note": note,
                 }
             )
-        if to_adjust:
-            reason = self.env._("%(partner)s inventory %(name)s", partner=backend.name, name=name)
-            self._adjust_stock(location, to_adjust, reason)
-        # After the adjustments: they make the lots Odoo did not know.
-        lots = self._lots_by_name([(p, lot) for p, lot in keys if lot], company)
-        for values in line_values:
-            lot = values["lot_name"] and lots.get((values["product_id"], values["lot_name"]))
-            values["lot_id"] = lot.id if lot else False
+            if status == "exception":
+                to_check.append((products[product_id], lot_name, ours, theirs))
         report = reports.create(
             {
                 "name": name,
@@ -552,11 +567,7 @@ class LogisticsApplier(models.AbstractModel):
         report._insert_lines(line_values)
         message.write({"res_model": report._name, "res_id": report.id})
         if to_check:
-            # Named apart from the warehouse's other products (which they were read with), so
-            # that only these names are computed.
-            products = self.env["product.product"].browse({line[0].id for line in to_check})
-            names = {product.id: product.display_name for product in products}
-            to_check.sort(key=lambda line: (names[line[0].id], line[1]))
+            to_check.sort(key=lambda line: (line[0].display_name, line[1]))
             self._raise_for_person(
                 "inventory_mismatch",
                 self.env._(
@@ -616,26 +627,29 @@ class LogisticsApplier(models.AbstractModel):
 
     @api.model
     def _snapshot_quantities(self, message, document):
-        """(product, lot name or "") -> on hand, in the product's unit. Lots only count for
-        products Odoo tracks by lot or serial."""
-        products = self._products_for_skus(message, [item["sku"] for item in document["items"]])
-        facts = self._stock_facts(set(products.values()))
+        """(product id, lot name or "") -> on hand, in the product's unit. Lots only count
+        for products Odoo tracks by lot or serial."""
+        product_ids = self._product_ids_for_skus(message, [i["sku"] for i in document["items"]])
+        facts = self._stock_facts(set(product_ids.values()))
         counted = defaultdict(float)
         for item in document["items"]:
-            product = products[item["sku"]]
-            storable, tracking, _rounding = facts[product]
+            product_id = product_ids[item["sku"]]
+            storable, tracking, _rounding = facts[product_id]
             if not storable:
                 continue
             lot_name = (item.get("lot") or "") if tracking != "none" else ""
-            counted[product, lot_name] += self._product_quantity(
-                message, product, item["on_hand"], item.get("uom")
-            )
+            quantity = item["on_hand"]
+            if item.get("uom") and quantity:
+                product = self.env["product.product"].browse(product_id)
+                quantity = self._product_quantity(message, product, quantity, item["uom"])
+            counted[product_id, lot_name] += quantity
         return counted
 
     @api.model
-    def _products_for_skus(self, message, skus):
-        """SKU -> product for many SKUs in a few queries, as _product_for_sku finds each (a
-        Product mapping, else the SKU as the Internal Reference)."""
+    def _product_ids_for_skus(self, message, skus):
+        """SKU -> product id for many SKUs in two queries, found as _product_for_sku finds
+        each (a Product mapping, else the SKU as the Internal Reference; the first product
+        in the products' order)."""
         backend = message.backend_id
         skus = set(skus)
         mapped = {}
@@ -654,19 +668,23 @@ class LogisticsApplier(models.AbstractModel):
             # The first one found wins, as with _lookup's limit=1.
             mapped.setdefault(mapping.partner_value, mapping.odoo_value)
         codes = {sku: mapped.get(sku, sku) for sku in skus}
-        by_code = {}
-        for product in (
-            self.env["product.product"]
-            .with_context(active_test=False)
-            .search_fetch(
-                [
-                    ("default_code", "in", list(set(codes.values()))),
-                    ("company_id", "in", [False, message.company_id.id]),
-                ],
-                ["default_code", "product_tmpl_id"],
+        products = self.env["product.product"].with_context(active_test=False)
+        query = products._search(
+            [
+                ("default_code", "in", list(set(codes.values()))),
+                ("company_id", "in", [False, message.company_id.id]),
+            ],
+            order=products._order,
+        )
+        self.env.cr.execute(
+            query.select(
+                SQL.identifier(products._table, "default_code"),
+                SQL.identifier(products._table, "id"),
             )
-        ):
-            by_code.setdefault(product.default_code, product)
+        )
+        by_code = {}
+        for code, product_id in self.env.cr.fetchall():
+            by_code.setdefault(code, product_id)
         found = {}
         for sku, code in codes.items():
             if code not in by_code:
@@ -676,30 +694,39 @@ class LogisticsApplier(models.AbstractModel):
         return found
 
     @api.model
-    def _stock_facts(self, products):
-        """product -> (storable, tracking, unit rounding) for many products, read on their
-        templates: the product's own fields are related ones, computed a thousand records at
-        a time through the chatter's compute wrapper (seconds for a warehouse's products)."""
-        products = self.env["product.product"].browse({product.id for product in products})
-        templates = products.product_tmpl_id
-        templates.fetch(["is_storable", "tracking", "uom_id"])
-        templates.uom_id.fetch(["rounding"])
+    def _stock_facts(self, product_ids):
+        """product id -> (storable, tracking, unit rounding) for many products in one query.
+        Read from the tables: through the ORM these are related fields of the product, each
+        computed a thousand records at a time (seconds for a warehouse's products)."""
+        if not product_ids:
+            return {}
+        self.env["product.template"].flush_model(["is_storable", "tracking", "uom_id"])
+        self.env["uom.uom"].flush_model(["rounding"])
+        self.env.cr.execute(
+            """
+            SELECT product.id, template.is_storable, template.tracking, uom.rounding
+              FROM product_product product
+              JOIN product_template template ON template.id = product.product_tmpl_id
+              JOIN uom_uom uom ON uom.id = template.uom_id
+             WHERE product.id = ANY(%s)
+            """,
+            [list(product_ids)],
+        )
         return {
-            product: (template.is_storable, template.tracking, template.uom_id.rounding)
-            for product in products
-            for template in [product.product_tmpl_id]
+            product_id: (bool(storable), tracking, rounding)
+            for product_id, storable, tracking, rounding in self.env.cr.fetchall()
         }
 
     @api.model
     def _lots_by_name(self, keys, company):
-        """(product id, lot name) -> lot, for [(product, lot name)], in one query."""
+        """(product id, lot name) -> lot, for [(product id, lot name)], in one query."""
         if not keys:
             return {}
         lots = {}
         for lot in self.env["stock.lot"].search_fetch(
             [
-                ("product_id", "in", list({product.id for product, _name in keys})),
-                ("name", "in", list({name for _product, name in keys})),
+                ("product_id", "in", list({product_id for product_id, _name in keys})),
+                ("name", "in", list({name for _product_id, name in keys})),
                 ("company_id", "in", [False, company.id]),
             ],
             ["product_id", "name"],
@@ -708,45 +735,63 @@ class LogisticsApplier(models.AbstractModel):
         return lots
 
     @api.model
-    def _odoo_quantities_at(self, location, moment, products=None):
-        """(product, lot name or "") -> Odoo's quantity in ``location`` and below at
-        ``moment``: today's quants minus what moved in or out since."""
-        inside = set(self.env["stock.location"].search([("id", "child_of", location.id)]).ids)
-        product_domain = [("product_id", "in", [p.id for p in products])] if products else []
-        quantities = defaultdict(float)
-        held = self.env["stock.quant"]._read_group(
-            [("location_id", "in", list(inside)), *product_domain],
-            ["product_id", "lot_id"],
-            ["quantity:sum"],
-        )
-        facts = self._stock_facts({product for product, _lot, _quantity in held})
-        for product, lot, quantity in held:
-            if facts[product][0]:
-                quantities[product, lot.name or ""] += quantity
-        moved = self.env["stock.move.line"]._read_group(
+    def _odoo_quantities_at(self, location, moment, product_ids=None):
+        """(product id, lot name or "") -> Odoo's quantity in ``location`` and below at
+        ``moment``: today's quants minus what moved in or out since. Summed in the database
+        (a warehouse's quants, as many as its products and lots)."""
+        inside = self.env["stock.location"].search([("id", "child_of", location.id)]).ids
+        self.env["stock.quant"].flush_model(["product_id", "lot_id", "location_id", "quantity"])
+        self.env["stock.move.line"].flush_model(
             [
-                ("state", "=", "done"),
-                ("date", ">", moment),
-                "|",
-                ("location_id", "in", list(inside)),
-                ("location_dest_id", "in", list(inside)),
-                *product_domain,
-            ],
-            ["product_id", "lot_id", "location_id", "location_dest_id"],
-            ["quantity_product_uom:sum"],
+                *("product_id", "lot_id", "location_id", "location_dest_id"),
+                *("state", "date", "quantity_product_uom"),
+            ]
         )
-        facts.update(self._stock_facts({product for product, *_rest in moved} - set(facts)))
-        for product, lot, source, destination, quantity in moved:
-            if not facts[product][0]:
-                continue
-            change = (destination.id in inside) - (source.id in inside)
+        self.env["stock.lot"].flush_model(["name"])
+        of_products = (
+            SQL("AND line.product_id = ANY(%s)", list(product_ids)) if product_ids else SQL()
+        )
+        quantities = defaultdict(float)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT line.product_id, COALESCE(lot.name, ''), SUM(line.quantity)
+                  FROM stock_quant line
+                  LEFT JOIN stock_lot lot ON lot.id = line.lot_id
+                 WHERE line.location_id = ANY(%s) %s
+                 GROUP BY 1, 2
+                """,
+                inside,
+                of_products,
+            )
+        )
+        for product_id, lot_name, quantity in self.env.cr.fetchall():
+            quantities[product_id, lot_name] += quantity
+        # Moved since the count: in (+1) or out (-1) of the location, taken back.
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT line.product_id, COALESCE(lot.name, ''),
+                       (line.location_dest_id = ANY(%(inside)s))::int
+                       - (line.location_id = ANY(%(inside)s))::int,
+                       SUM(line.quantity_product_uom)
+                  FROM stock_move_line line
+                  LEFT JOIN stock_lot lot ON lot.id = line.lot_id
+                 WHERE line.state = 'done' AND line.date > %(moment)s
+                   AND (line.location_id = ANY(%(inside)s)
+                        OR line.location_dest_id = ANY(%(inside)s)) %(of_products)s
+                 GROUP BY 1, 2, 3
+                """,
+                inside=inside,
+                moment=moment,
+                of_products=of_products,
+            )
+        )
+        for product_id, lot_name, change, quantity in self.env.cr.fetchall():
             if change:
-                quantities[product, lot.name or ""] -= change * quantity
-        return {
-            key: quantity
-            for key, quantity in quantities.items()
-            if products is None or key[0] in products
-        }
+                quantities[product_id, lot_name] -= change * quantity
+        storable = self._stock_facts({product_id for product_id, _lot in quantities})
+        return {key: quantity for key, quantity in quantities.items() if storable[key[0]][0]}
 
     @api.model
     def _adjust_stock(self, location, adjustments, reason):
@@ -755,7 +800,9 @@ class LogisticsApplier(models.AbstractModel):
         as Odoo's Physical Inventory applies the quants a person selected. Lots the partner
         has and Odoo does not are made (the goods are there: traceability needs them)."""
         company = location.company_id
-        lots = self._lots_by_name([(p, name) for p, name, _diff in adjustments if name], company)
+        lots = self._lots_by_name(
+            [(p.id, name) for p, name, _difference in adjustments if name], company
+        )
         missing = {
             (product.id, name)
             for product, name, _difference in adjustments
