@@ -187,3 +187,16 @@ class TestExtensivChanges(ExtensivCase):
         self.assertEqual((rest.state, rest.move_ids.quantity), ("done", 3))
         self.assertEqual((picking | rest).mapped("logistics_status"), ["shipped", "shipped"])
         self.assertFalse(rest.backorder_ids)
+
+    def test_a_quantity_change_after_release_asks_a_person_and_changes_nothing_there(self):
+        picking = self.delivery([(self.widget, 2)])
+        self.run_jobs()
+        self.put_in_stock(self.widget, 3)
+        picking.move_ids.product_uom_qty = 3
+        self.run_jobs()
+        update = self.messages(picking).filtered(
+            lambda m: m.canonical_payload.get("action") == "update"
+        )
+        self.assertEqual(update.state, "failed")
+        self.assertIn("ask the warehouse to change", update.exception_ids.description)
+        self.assertEqual(self.wms.order(picking.name)["orderItems"][0]["qty"], 2)

@@ -293,3 +293,15 @@ class TestFlatFileChanges(FlatFileCase):
         self.assertIn(
             "WIDGET-1: 4 / 5", self.exceptions(exception_type="inventory_mismatch").description
         )
+
+    def test_a_quantity_change_after_the_file_went_out_asks_a_person(self):
+        picking = self.released_and_taken([(self.widget, 2)])
+        self.put_in_stock(self.widget, 3)
+        picking.move_ids.product_uom_qty = 3
+        self.run_jobs()
+        update = self.messages(picking).filtered(
+            lambda m: m.canonical_payload.get("action") == "update"
+        )
+        self.assertEqual(update.state, "failed")
+        self.assertIn("tell the warehouse about changes", update.exception_ids.description)
+        self.assertEqual(self.partner.take_orders(), [], "no second order file")
