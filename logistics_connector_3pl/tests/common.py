@@ -240,9 +240,10 @@ class ThreePLCase(PartnerPostsMixin, PipelineCaseMixin, HttpCase):
             picking.action_assign()
         return picking
 
-    def incoming(self, lines, origin="P00042"):
-        """A receipt of the 3PL warehouse from a vendor, confirmed: the automated action
-        announces it (it runs on the computed state, here when flushed)."""
+    def incoming(self, lines, origin="P00042", confirm=True):
+        """A receipt of the 3PL warehouse from a vendor, confirmed (unless ``confirm`` is
+        false): the automated action announces it (it runs on the computed state, here when
+        flushed)."""
         suppliers = self.env.ref("stock.stock_location_suppliers")
         receipt = self.env["stock.picking"].create(
             {
@@ -266,9 +267,10 @@ class ThreePLCase(PartnerPostsMixin, PipelineCaseMixin, HttpCase):
                 ],
             }
         )
-        receipt.action_confirm()
-        self.env.flush_all()
-        self.run_jobs()
+        if confirm:
+            receipt.action_confirm()
+            self.env.flush_all()
+            self.run_jobs()
         return receipt
 
     def released(self, lines, **kwargs):

@@ -200,3 +200,26 @@ class TestExtensivChanges(ExtensivCase):
         self.assertEqual(update.state, "failed")
         self.assertIn("ask the warehouse to change", update.exception_ids.description)
         self.assertEqual(self.wms.order(picking.name)["orderItems"][0]["qty"], 2)
+
+    def test_a_receipt_notice_that_landed_already_is_bound_not_made_twice(self):
+        receipt = self.incoming([(self.widget, 4)], confirm=False)
+        # An earlier attempt whose answer was lost created the receiver already.
+        self.wms._create_receiver(
+            {
+                "referenceNum": receipt.name,
+                "customerIdentifier": {"id": 7},
+                "receiveItems": [{"itemIdentifier": {"sku": "WIDGET-1"}, "qty": 4}],
+            }
+        )
+        [existing] = self.wms.receivers.values()
+        receipt.action_confirm()
+        self.env.flush_all()
+        self.run_jobs()
+        [notice] = self.messages(receipt)
+        self.assertEqual(notice.state, "done", notice.error_message)
+        self.assertEqual(notice.external_id, str(existing["readOnly"]["receiverId"]))
+        self.assertEqual(len(self.wms.receivers), 1, "bound, not made twice")
+        self.wms.receive(receipt.name)
+        [applied] = self.poll()
+        self.assertEqual(applied.state, "done", applied.error_message)
+        self.assertEqual((receipt.state, receipt.move_ids.quantity), ("done", 4))
