@@ -91,3 +91,46 @@ class TestShipbobReceiptLots(ThreePLCase):
             receipt.move_line_ids.mapped(lambda ml: (ml.lot_id.name, ml.quantity)),
             [("LOT-W1", 6)],
         )
+
+
+class TestShipbobLostAnswers(ThreePLCase):
+    """A 5xx after the partner acted (the answer is lost): the retry finds what landed."""
+
+    def test_a_receiving_order_whose_answer_was_lost_is_made_once(self):
+        self.sandbox.inject("accept_then_fail", path_prefix="/receiving", method="POST")
+        receipt = self.incoming([(self.widget, 3)])
+        [asn] = self.messages(receipt)
+        self.assertEqual(asn.state, "retry")
+        self.assertEqual(len(self.sandbox.receiving), 1, "but it landed")
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(asn.state, "done", asn.error_message)
+        [wro] = self.sandbox.receiving.values()
+        self.assertEqual(asn.external_id, str(wro["id"]))
+        self.deliveries_ok(self.sandbox.receive(receipt.name))
+        self.run_jobs()
+        self.assertEqual((receipt.state, receipt.move_ids.quantity), ("done", 3))
+
+    def test_a_return_whose_answer_was_lost_is_made_once(self):
+        picking = self.released([(self.widget, 1)])
+        self.deliveries_ok(self.sandbox.ship(picking.name))
+        self.run_jobs()
+        wizard = (
+            self.env["stock.return.picking"]
+            .with_context(
+                active_id=picking.id, active_ids=picking.ids, active_model="stock.picking"
+            )
+            .create({})
+        )
+        wizard.product_return_moves.quantity = 1
+        self.sandbox.inject("accept_then_fail", path_prefix="/return", method="POST")
+        returned = self.env["stock.picking"].browse(wizard.action_create_returns()["res_id"])
+        self.run_jobs()
+        [rma] = self.messages(returned)
+        self.assertEqual(rma.state, "retry")
+        self.run_jobs(ignore_eta=True)
+        self.assertEqual(rma.state, "done", rma.error_message)
+        [item] = self.sandbox.returns.values()
+        self.assertEqual(rma.external_id, str(item["id"]))
+        self.deliveries_ok(self.sandbox.complete_return(returned.name))
+        self.run_jobs()
+        self.assertEqual(returned.state, "done", self.inbound().mapped("error_message"))
