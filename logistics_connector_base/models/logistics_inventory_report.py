@@ -135,8 +135,15 @@ class LogisticsInventoryReport(models.Model):
         now = self.env.cr.now().isoformat(sep=" ")
         common = (self.id, self.company_id.id or None, self.env.uid, now, self.env.uid, now)
 
+        money_rounding, money_digits = currency.rounding, currency.decimal_places
+
         def quantity(value):
             return float_repr(float_round(value, precision_digits=digits), digits)
+
+        def money(value):
+            if not value:
+                return "0"
+            return float_repr(float_round(value, precision_rounding=money_rounding), money_digits)
 
         buffer = io.StringIO()
         writer = csv.writer(buffer)
@@ -150,7 +157,7 @@ class LogisticsInventoryReport(models.Model):
                     quantity(values["odoo_quantity"]),
                     quantity(values["partner_quantity"]),
                     quantity(values["difference"]),
-                    float_repr(currency.round(values.get("value") or 0.0), currency.decimal_places),
+                    money(values.get("value")),
                     values["status"],
                     STATUS_RANKS.get(values["status"], 0),
                     values.get("note") or None,

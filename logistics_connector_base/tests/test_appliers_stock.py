@@ -573,6 +573,73 @@ class TestInventorySnapshot(StockAppliersCase):
         self.assertEqual(report.line_ids.status, "match", "the 2 shipped after the count")
         self.assertFalse(self.exceptions("inventory_mismatch"))
 
+    def test_a_complete_count_is_reported_line_by_line_with_its_totals(self):
+        """The lines are written in bulk: what the ORM would store (lot, value, company,
+        order by status) and totals counted from them."""
+        self.backend.write(
+            {
+                "inventory_policy": "adjust_within_tolerance",
+                "inventory_tolerance": 2,
+                "inventory_tolerance_type": "units",
+                "mapping_ids": [
+                    (
+                        0,
+                        0,
+                        {"mapping_type": "product", "odoo_value": "GADGET-1", "partner_value": "G"},
+                    )
+                ],
+            }
+        )
+        self.put_in_stock(self.product, 10)
+        self.put_in_stock(self.gadget, 5)
+        self.put_in_stock(self.lotted, 3, "L1")
+        self.lotted.standard_price = 4.0
+        document = self.snapshot(
+            [
+                {"sku": "WIDGET-1", "on_hand": 10},
+                {"sku": "PAINT-LOT", "lot": "L1", "on_hand": 3},
+                {"sku": "PAINT-LOT", "lot": "L2", "on_hand": 1.5},
+                {"sku": "G", "on_hand": 1},
+            ],
+            complete=True,
+        )
+        report = self.report_of(self.deliver("inventory_snapshot", document))
+        lines = {(line.product_id, line.lot_name or ""): line for line in report.line_ids}
+        self.assertEqual(lines[self.product, ""].status, "match")
+        self.assertEqual(lines[self.gadget, ""].status, "exception", "the mapped SKU, 4 off")
+        new_lot = lines[self.lotted, "L2"]
+        self.assertEqual(
+            (new_lot.status, new_lot.difference, new_lot.value), ("adjusted", 1.5, 6.0)
+        )
+        self.assertEqual(new_lot.lot_id, self.lot(self.lotted, "L2"), "the lot Odoo now has")
+        self.assertEqual(self.on_hand(self.lotted, "L2"), 1.5)
+        self.assertEqual(new_lot.company_id, self.backend.company_id)
+        all_lines = report.line_ids
+        self.assertEqual(report.line_count, len(all_lines))
+        self.assertEqual(
+            (report.difference_count, report.adjusted_count, report.exception_count),
+            (
+                len(all_lines.filtered(lambda line: line.status != "match")),
+                len(all_lines.filtered(lambda line: line.status == "adjusted")),
+                len(all_lines.filtered(lambda line: line.status == "exception")),
+            ),
+        )
+        self.assertAlmostEqual(report.difference_value, sum(all_lines.mapped("value")))
+        ranks = all_lines.mapped("status_rank")
+        self.assertEqual(ranks, sorted(ranks, reverse=True), "who needs a person comes first")
+
+    def test_an_unknown_sku_fails_the_whole_count_and_names_it(self):
+        self.put_in_stock(self.product, 10)
+        document = self.snapshot(
+            [{"sku": "WIDGET-1", "on_hand": 10}, {"sku": "NOT-IN-ODOO", "on_hand": 1}]
+        )
+        message = self.deliver("inventory_snapshot", document)
+        self.assertEqual((message.state, message.error_class), ("failed", "mapping"))
+        self.assertIn("NOT-IN-ODOO", message.error_message)
+        self.assertFalse(
+            self.env["logistics.inventory.report"].search([("message_id", "=", message.id)])
+        )
+
     def test_an_unknown_warehouse_is_a_missing_mapping(self):
         document = dict(self.snapshot([{"sku": "WIDGET-1", "on_hand": 1}]), warehouse_code="NOPE")
         message = self.deliver("inventory_snapshot", document)
