@@ -305,3 +305,34 @@ class TestFlatFileChanges(FlatFileCase):
         self.assertEqual(update.state, "failed")
         self.assertIn("tell the warehouse about changes", update.exception_ids.description)
         self.assertEqual(self.partner.take_orders(), [], "no second order file")
+
+    def test_a_worker_dying_after_the_upload_sends_the_same_file_again_not_another_order(self):
+        picking = self.delivery([(self.widget, 1)])
+        [release] = self.messages(picking)
+        adapter = self.backend._get_adapter()
+        # The worker records its attempt, uploads the file, and dies before committing.
+        release._record_attempt_start()
+        self.env.flush_all()
+        with self.assertRaises(InterruptedError), self.env.cr.savepoint():
+            adapter._send(release)
+            raise InterruptedError("worker killed")
+        self.env.invalidate_all()
+        [name] = self.partner.take_orders()  # the partner took it in the meantime
+        self.env.cr.execute(
+            "UPDATE queue_job SET state = 'started', date_started = %s WHERE uuid = %s",
+            (fields.Datetime.now() - timedelta(hours=1), release.job_uuid),
+        )
+        self.env.cr.execute(
+            "UPDATE logistics_message SET state = 'in_progress', write_date = %s WHERE id = %s",
+            (fields.Datetime.now() - timedelta(hours=1), release.id),
+        )
+        self.env.invalidate_all()
+        self.assertIn(release, self.env["logistics.message"]._cron_recover_stuck())
+        self.run_jobs()
+        self.assertEqual(release.state, "done", release.error_message)
+        self.assertEqual(release.external_id, name)
+        # Odoo cannot know the partner took it: the same file, under the same name, again,
+        # which the partner recognises.
+        self.assertEqual(self.partner.take_orders(), [name])
+        self.assertEqual(self.partner.duplicates, [(name, picking.name)])
+        self.assertEqual(len(self.partner.orders[picking.name]["lines"]), 1)

@@ -55,16 +55,23 @@ class FlatFilePartner:
         for folder in (self.inbound, self.outbound, self.processed):
             folder.mkdir(parents=True, exist_ok=True)
         self.orders = {}
+        self.duplicates = []  # (file name, reference) refused as already known
         self._sequence = 0
 
     def take_orders(self, prefix="ord_"):
         """Read every complete file (never a temporary upload) of orders (``ord_``), receipt
-        notices (``asn_``) or return authorizations (``ra_``) and file it away."""
+        notices (``asn_``) or return authorizations (``ra_``) and file it away. Like a WMS, it
+        refuses a reference it already has (a file sent again): noted in ``duplicates``."""
         taken = []
         for path in sorted(self.inbound.glob(f"{prefix}*.csv")):
             with path.open(newline="") as handle:
                 rows = list(csv.DictReader(handle))
+            known = set(self.orders)
             for row in rows:
+                if row["reference"] in known:
+                    if (path.name, row["reference"]) not in self.duplicates:
+                        self.duplicates.append((path.name, row["reference"]))
+                    continue
                 order = self.orders.setdefault(row["reference"], {"lines": [], "file": path.name})
                 order["lines"].append(row)
             path.rename(self.processed / path.name)
