@@ -1,6 +1,9 @@
-"""The Extensiv-like partner, the cases test_extensiv.py leaves out: a cancellation decided in
-Odoo (in time, and too late), serial numbers and several lots on one line, and a change the
-warehouse committed late with a date older than the watermark."""
+"""The Extensiv-like partner, the cases test_extensiv.py leaves out: a cancellation or a
+quantity change decided in Odoo (in time, too late); serial numbers and several lots on one
+line; a change the warehouse committed late with a date older than the watermark, or made again
+to a shipped order; a 429 in the middle of paging; the "cancel the rest" and "exception for
+every difference" policies; the rest of an order closed short released again; a receipt notice
+that landed already."""
 
 from tests.sandboxes.threepl_extensiv import tie
 

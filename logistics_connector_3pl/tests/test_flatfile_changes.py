@@ -1,7 +1,9 @@
-"""The flat-file partner, the cases test_flatfile.py leaves out: lots and serial numbers in a
-shipment file, a cancellation decided in Odoo, the same shipment again under another file
-name, the files of one order read in the wrong order, and a worker that dies half-way through
-a file of several orders."""
+"""The flat-file partner, the cases test_flatfile.py leaves out: lots and serial numbers in
+shipment and receipt files; a cancellation or a quantity change decided in Odoo; the "cancel
+the rest" and "exception for every difference" policies; the same shipment again under another
+file name, the files of one order read in the wrong order; a server failure and a server down
+while files wait; a worker dying half-way through a file of several orders or after an upload;
+a bad line half-way through a file."""
 
 from datetime import timedelta
 

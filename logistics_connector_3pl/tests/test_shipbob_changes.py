@@ -1,6 +1,7 @@
 """The ShipBob-like partner, the cases test_shipbob_lifecycle.py leaves out: an order or a
 return cancelled by the warehouse itself (signed webhooks through Odoo's route), shown on the
-transfer and handed to a person, never applied as stock."""
+transfer and handed to a person; a 429 half-way through a poll; receiving orders and returns
+whose answer was lost; a receiving order counted by lot."""
 
 from .common import ThreePLCase
 
