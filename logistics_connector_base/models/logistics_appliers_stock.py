@@ -89,12 +89,24 @@ class LogisticsApplier(models.AbstractModel):
         backorder = self._validate(
             target, keep_rest=backend.partial_shipment_policy == "backorder", label=label
         )
-        self._stamp_done(target, to_utc_naive(document["shipped_at"]), document["reference"])
+        self._stamp_done(
+            target,
+            to_utc_naive(document["shipped_at"]),
+            document["reference"],
+            self._shipped_values(message, target, document),
+        )
         # The message belongs to the transfer it validated: a backorder's parcels are then
         # known to have been exchanged with this partner (tracking events find them).
         self._link_message(message, target, release)
         self._check_shipped(message, document, label, family | backorder, released, target)
         return target
+
+    @api.model
+    def _shipped_values(self, message, picking, document):
+        """Values for the delivery order the shipment validated, written with its date and
+        reference (one write of the transfer, each write runs its automation rules): a
+        connector adds its own, e.g. the partner's status of the order."""
+        return {}
 
     @api.model
     def _shipment_lines(self, message, document, released, label):
@@ -1432,9 +1444,10 @@ class LogisticsApplier(models.AbstractModel):
         return picking.backorder_ids.filtered(lambda p: p.state in OPEN_PICKING_STATES)
 
     @api.model
-    def _stamp_done(self, picking, moment, confirmation):
-        """The partner's date of the event, and the confirmation that did it."""
-        values = {"logistics_confirmation_ref": confirmation}
+    def _stamp_done(self, picking, moment, confirmation, extra_values=None):
+        """The partner's date of the event, and the confirmation that did it (with
+        ``extra_values``, in the same write)."""
+        values = {**(extra_values or {}), "logistics_confirmation_ref": confirmation}
         if moment:
             values["date_done"] = moment
             done = picking.move_ids.filtered(lambda m: m.state == "done")
