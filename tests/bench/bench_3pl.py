@@ -167,22 +167,34 @@ def make_ready(registry, ids, warehouse_id, person=0):
         return picking.id
 
 
-def run_jobs(registry, channel, stop, counter):
+def run_jobs(registry, channel, stop, counter, uuids=None):
     """A worker: claims the channel's pending jobs one at a time and performs each in its own
     transaction, as queue_job's runner and an Odoo worker would. A job another worker holds
-    or just changed is left to it (or tried again), as queue_job does."""
+    or just changed is left to it (or tried again), as queue_job does. With ``uuids``: those
+    jobs, in that order (queue_job's runner knows which job it hands out; a search of the
+    channel's pending jobs would cost more as the channel's done jobs pile up)."""
     from odoo.addons.queue_job.job import Job
 
+    todo = list(uuids or [])
     while True:
         with registry.cursor() as cr:
             try:
-                cr.execute(
-                    "SELECT uuid FROM queue_job WHERE state = 'pending' AND channel = %s "
-                    "AND (eta IS NULL OR eta <= now() at time zone 'UTC') "
-                    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                    (channel,),
-                )
+                if uuids is not None:
+                    cr.execute(
+                        "SELECT uuid FROM queue_job WHERE uuid = %s AND state = 'pending' "
+                        "FOR UPDATE SKIP LOCKED",
+                        (todo.pop(0),) if todo else (None,),
+                    )
+                else:
+                    cr.execute(
+                        "SELECT uuid FROM queue_job WHERE state = 'pending' AND channel = %s "
+                        "AND (eta IS NULL OR eta <= now() at time zone 'UTC') "
+                        "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                        (channel,),
+                    )
                 row = cr.fetchone()
+                if not row and uuids is not None and todo:
+                    continue  # done or held by someone else: the next one
                 if not row:
                     cr.rollback()
                     if stop.is_set():
@@ -352,11 +364,11 @@ def apply_events(registry, ids, events):
         for body, _partial, _tracking in events:
             message, _created = messages._create_inbound(backend, "shipment", body)
             messages |= message
-        message_ids = messages.ids
+        message_ids, uuids = messages.ids, messages.mapped("job_uuid")
     stop, done_jobs = threading.Event(), []
     stop.set()
     start = time.perf_counter()
-    run_jobs(registry, ids["channel"], stop, done_jobs)
+    run_jobs(registry, ids["channel"], stop, done_jobs, uuids=uuids)
     return time.perf_counter() - start, message_ids
 
 
