@@ -760,21 +760,24 @@ class LogisticsApplier(models.AbstractModel):
             ]
         )
         self.env["stock.lot"].flush_model(["name"])
-        of_products = (
-            SQL("AND line.product_id = ANY(%s)", list(product_ids)) if product_ids else SQL()
-        )
+
+        def of_products(table):
+            if product_ids is None:  # a complete count: every product
+                return SQL()
+            return SQL("AND %s = ANY(%s)", SQL.identifier(table, "product_id"), list(product_ids))
+
         quantities = defaultdict(float)
         self.env.cr.execute(
             SQL(
                 """
-                SELECT line.product_id, COALESCE(lot.name, ''), SUM(line.quantity)
-                  FROM stock_quant line
-                  LEFT JOIN stock_lot lot ON lot.id = line.lot_id
-                 WHERE line.location_id = ANY(%s) %s
+                SELECT quant.product_id, COALESCE(lot.name, ''), SUM(quant.quantity)
+                  FROM stock_quant quant
+                  LEFT JOIN stock_lot lot ON lot.id = quant.lot_id
+                 WHERE quant.location_id = ANY(%s) %s
                  GROUP BY 1, 2
                 """,
                 inside,
-                of_products,
+                of_products("quant"),
             )
         )
         for product_id, lot_name, quantity in self.env.cr.fetchall():
@@ -796,7 +799,7 @@ class LogisticsApplier(models.AbstractModel):
                 """,
                 inside=inside,
                 moment=moment,
-                of_products=of_products,
+                of_products=of_products("line"),
             )
         )
         for product_id, lot_name, change, quantity in self.env.cr.fetchall():

@@ -628,6 +628,17 @@ class TestInventorySnapshot(StockAppliersCase):
         ranks = all_lines.mapped("status_rank")
         self.assertEqual(ranks, sorted(ranks, reverse=True), "who needs a person comes first")
 
+    def test_a_partial_count_of_goods_odoo_does_not_stock_compares_nothing(self):
+        self.put_in_stock(self.product, 10)
+        self.env["product.product"].create(
+            {"name": "Leaflet", "default_code": "LEAFLET-1", "is_storable": False}
+        )
+        report = self.report_of(
+            self.deliver("inventory_snapshot", self.snapshot([{"sku": "LEAFLET-1", "on_hand": 5}]))
+        )
+        self.assertFalse(report.line_ids, "not the rest of the warehouse either")
+        self.assertEqual(report.line_count, 0)
+
     def test_an_unknown_sku_fails_the_whole_count_and_names_it(self):
         self.put_in_stock(self.product, 10)
         document = self.snapshot(
