@@ -314,23 +314,29 @@ class StockPicking(models.Model):
     # Changes after the release: cancellation and quantities
     # ------------------------------------------------------------------------------------------
     def _logistics_release_message(self):
+        """The release this transfer went out under: its own (a backorder released again has
+        one), else its first transfer's (a backorder is the rest of that 3PL order)."""
         self.ensure_one()
-        return (
-            self.env["logistics.message"]
-            .sudo()
-            .search(
+        messages = self.env["logistics.message"].sudo()
+        flow = self._logistics_flow()
+        picking = self
+        while picking:
+            release = messages.search(
                 [
                     ("backend_id", "=", self.logistics_backend_id.id),
                     ("direction", "=", "outbound"),
-                    ("flow", "=", self._logistics_flow()),
+                    ("flow", "=", flow),
                     ("res_model", "=", self._name),
-                    ("res_id", "=", self.id),
-                    ("idempotency_key", "=like", f"{self._logistics_flow()}:stock.picking:%"),
+                    ("res_id", "=", picking.id),
+                    ("idempotency_key", "=like", f"{flow}:stock.picking:%"),
                 ],
                 order="id",
                 limit=1,
             )
-        )
+            if release:
+                return release
+            picking = picking.backorder_id
+        return messages
 
     def action_cancel(self):
         at_3pl = self.filtered(
@@ -349,6 +355,8 @@ class StockPicking(models.Model):
         """Ask the 3PL to cancel; a release that never left Odoo is simply withdrawn."""
         self.ensure_one()
         release = self._logistics_release_message()
+        if not release:
+            return release  # never released: nothing to ask of the 3PL
         if release.state in ("pending", "queued") and not release.attempts:
             release.write({"state": "cancelled", "next_attempt_at": False})
             release._audit(

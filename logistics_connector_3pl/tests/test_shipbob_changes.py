@@ -135,3 +135,25 @@ class TestShipbobLostAnswers(ThreePLCase):
         self.deliveries_ok(self.sandbox.complete_return(returned.name))
         self.run_jobs()
         self.assertEqual(returned.state, "done", self.inbound().mapped("error_message"))
+
+
+class TestShipbobBackorderCancel(ThreePLCase):
+    def test_cancelling_the_rest_of_a_partial_shipment_asks_the_3pl_about_its_order(self):
+        picking = self.released([(self.widget, 5)])
+        self.deliveries_ok(self.sandbox.ship(picking.name, {"WIDGET-1": 2}))
+        self.run_jobs()
+        rest = picking.backorder_ids
+        self.assertTrue(rest, "a backorder for the 3 not shipped")
+        rest.action_cancel()
+        self.run_jobs()
+        cancel = self.messages(rest).filtered(
+            lambda m: (m.canonical_payload or {}).get("action") == "cancel"
+        )
+        # The 3PL order is the first transfer's: the cancel names it, in a valid document.
+        self.assertEqual(cancel.canonical_payload.get("reference"), picking.name)
+        self.assertNotIn("missing required field", cancel.error_message or "")
+        # ShipBob cannot cancel a partly fulfilled order: a person is told, in plain words.
+        self.assertEqual(cancel.state, "failed")
+        [exception] = self.exceptions(rest)
+        self.assertIn("refused to cancel", exception.name)
+        self.assertIn("can no longer be cancelled", cancel.error_message)
