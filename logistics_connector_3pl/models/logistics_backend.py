@@ -80,7 +80,17 @@ class LogisticsBackend(models.Model):
                         partner=backend.name,
                     )
                 )
-            adapter._pull_inventory(backend)
+            try:
+                adapter._pull_inventory(backend)
+            except LogisticsError as error:
+                # The partner is busy, down or refuses: say so, nothing was changed.
+                raise UserError(
+                    self.env._(
+                        "The inventory of %(partner)s could not be read: %(error)s",
+                        partner=backend.name,
+                        error=backend._masked_text(error.message),
+                    )
+                ) from None
         return True
 
     @api.model

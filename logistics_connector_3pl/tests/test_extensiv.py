@@ -4,6 +4,7 @@ one timestamp) or applied twice; receipt notices and returns as receivers (damag
 extra units, dispositions) and inventory from the stock details."""
 
 from odoo import Command
+from odoo.exceptions import UserError
 from tests.sandboxes.threepl_extensiv import tie
 
 from .common import ThreePLCase
@@ -249,6 +250,13 @@ class TestExtensivReceiptsReturnsInventory(ExtensivCase):
         self.assertEqual(lines["GADGET-1", ""].difference, 3)
         self.assertEqual(lines["PAINT-EXT", "L1"].difference, -1)
         self.assertEqual(self.on_hand(self.gadget), 5, "report only: nothing adjusted")
+
+    def test_sync_inventory_with_the_partner_busy_says_so_in_plain_words(self):
+        self.wms.inject(kind="rate_limit")
+        with self.assertRaisesRegex(UserError, "could not be read") as caught:
+            self.backend.action_logistics_pull_inventory()
+        self.assertNotIn("Traceback", str(caught.exception))
+        self.assertFalse(self.inbound().filtered(lambda m: m.flow == "inventory_snapshot"))
 
     def test_inventory_adjusted_within_tolerance_and_an_exception_beyond(self):
         self.stock_both_sides()
