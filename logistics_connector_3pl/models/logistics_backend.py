@@ -1,6 +1,7 @@
 import json
 
 from odoo import api, fields, models
+from odoo.addons.logistics_connector_base.const import EXCEPTION_OPEN_STATES
 from odoo.addons.logistics_connector_base.lib.errors import LogisticsError
 from odoo.exceptions import UserError
 
@@ -127,8 +128,33 @@ class LogisticsBackend(models.Model):
                         error=backend._masked_text(error.message),
                     ),
                     backend=backend,
+                    dedup_key=backend._logistics_cron_problem_key("inventory"),
                 )
+            else:
+                backend._logistics_cron_problem_solved("inventory")
         return True
+
+    def _logistics_cron_problem_key(self, cron):
+        return f"3pl_cron:{cron}:{self.id}"
+
+    def _logistics_cron_problem_solved(self, cron):
+        """A cron that failed for this partner worked again: its open exception (one, however
+        many runs failed) is closed, nobody has to close it by hand after an outage."""
+        self.ensure_one()
+        open_problem = (
+            self.env["logistics.exception"]
+            .sudo()
+            .search(
+                [
+                    ("dedup_key", "=", self._logistics_cron_problem_key(cron)),
+                    ("state", "in", EXCEPTION_OPEN_STATES),
+                ]
+            )
+        )
+        if open_problem:
+            open_problem._close(
+                "resolved", self.env._("%(partner)s answered again.", partner=self.name)
+            )
 
     def _logistics_open_order_references(self, limit=500):
         """The orders this partner has that Odoo still waits for (not reported shipped in
@@ -222,7 +248,10 @@ class LogisticsBackend(models.Model):
                         error=backend._masked_text(error.message),
                     ),
                     backend=backend,
+                    dedup_key=backend._logistics_cron_problem_key("poll"),
                 )
+            else:
+                backend._logistics_cron_problem_solved("poll")
         return True
 
     # ---- flat files ----

@@ -143,6 +143,9 @@ class TestExtensivChanges(ExtensivCase):
         self.assertEqual(set(shipments.mapped("state")), {"done"})
         self.assertEqual([p.state for p in pickings], ["done"] * 3)
         self.assertEqual([p.move_ids.quantity for p in pickings], [1, 1, 1])
+        # The partner answered again: its "could not be polled" closed by itself.
+        self.assertEqual(down.state, "resolved")
+        self.assertIn("answered again", down.resolution_reason or "")
 
     def test_a_short_shipment_cancels_the_rest_when_the_partner_never_ships_it(self):
         self.backend.partial_shipment_policy = "cancel"
