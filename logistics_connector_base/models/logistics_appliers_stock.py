@@ -84,16 +84,22 @@ class LogisticsApplier(models.AbstractModel):
                 )
             return target
         parts = self._parts_by_move(target, lines, label)
-        self._write_tracking(target, document)
+        tracking = self._tracking_values(target, document)
+        if tracking and "carrier_id" in target._fields and target.carrier_id:
+            # Before validation: validating a transfer with a carrier (stock_delivery) buys
+            # its label unless it has a tracking number, and the partner already sent it.
+            target.write(tracking)
+            tracking = {}
         self._fill_picking(target, parts)
         backorder = self._validate(
             target, keep_rest=backend.partial_shipment_policy == "backorder", label=label
         )
+        # Otherwise with the partner's date: one write of the transfer instead of two.
         self._stamp_done(
             target,
             to_utc_naive(document["shipped_at"]),
             document["reference"],
-            self._shipped_values(message, target, document),
+            {**tracking, **self._shipped_values(message, target, document)},
         )
         # The message belongs to the transfer it validated: a backorder's parcels are then
         # known to have been exchanged with this partner (tracking events find them).
@@ -206,20 +212,20 @@ class LogisticsApplier(models.AbstractModel):
         return entries
 
     @api.model
-    def _write_tracking(self, picking, document):
+    def _tracking_values(self, picking, document):
+        """The shipment's tracking numbers for the transfer (nothing when it has none)."""
         numbers = list(document.get("tracking_numbers") or [])
         for package in document.get("packages") or []:
             number = package.get("tracking_number")
             if number and number not in numbers:
                 numbers.append(number)
         if not numbers:
-            return
+            return {}
         values = {"logistics_tracking_ref": numbers[0]}
-        # Odoo's own field (stock_delivery) when installed; filled before validation, it also
-        # keeps Odoo from buying a carrier label for a parcel the partner already sent.
+        # Odoo's own field (stock_delivery) when installed.
         if "carrier_tracking_ref" in picking._fields:
             values["carrier_tracking_ref"] = ",".join(numbers)
-        picking.write(values)
+        return values
 
     @api.model
     def _check_shipped(self, message, document, label, family, released, picking):
