@@ -887,11 +887,16 @@ class LogisticsMessage(models.Model):
                 self, self.env._("%(name)s went through on a later attempt.", name=self.name)
             )
         now = fields.Datetime.now()
-        ack_minutes = self.backend_id._flow_settings(self.flow, self.direction).ack_expected_minutes
+        # Only what we send is acknowledged by the partner.
+        ack_minutes = (
+            self.backend_id._flow_settings(self.flow, self.direction).ack_expected_minutes
+            if self.direction == "outbound" and not self.acknowledged
+            else 0
+        )
         self.write(
             {
                 "ack_due_at": now + timedelta(minutes=ack_minutes)
-                if ack_minutes and self.direction == "outbound" and not self.acknowledged
+                if ack_minutes
                 else self.ack_due_at,
                 # A replay is acknowledged anew: its lateness is detected anew too.
                 "ack_overdue_raised": False,
