@@ -1,4 +1,3 @@
-import json
 
 from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.const import EXCEPTION_OPEN_STATES
@@ -258,7 +257,11 @@ class LogisticsBackend(models.Model):
 
     @api.model
     def _demo_connect_sandboxes(self, sftp_connection_file):
-        self._flatfile_connect_demo_sftp(sftp_connection_file)
+        self._demo_connect_sftp_partner(
+            "logistics_connector_3pl.demo_backend_flatfile",
+            "logistics_connector_3pl.demo_backend_flatfile_flow_files",
+            sftp_connection_file,
+        )
         return super()._demo_connect_sandboxes(sftp_connection_file)
 
     @api.model
@@ -276,35 +279,6 @@ class LogisticsBackend(models.Model):
                 "",
             ),
         ]
-
-    def _flatfile_connect_demo_sftp(self, connection_file):
-        """Point the demo flat-file 3PL at the demo SFTP server, whose keys are new at every
-        start (``connection.json`` written by ``python -m tests.sandboxes``), and start
-        fetching its files every minute. Demo only."""
-        backend = self.env.ref(
-            "logistics_connector_3pl.demo_backend_flatfile", raise_if_not_found=False
-        )
-        if not backend:
-            return False
-        with open(connection_file, encoding="utf-8") as handle:
-            connection = json.load(handle)
-        with open(connection["client_key"], encoding="utf-8") as handle:
-            private_key = handle.read()
-        backend.endpoint_ids.filtered(lambda e: e.environment == "test").write(
-            {
-                "sftp_host": connection["host"],
-                "sftp_port": connection["port"],
-                "sftp_username": connection["username"],
-                "sftp_private_key": private_key,
-                "sftp_host_key": connection["host_key"],
-            }
-        )
-        files = self.env.ref(
-            "logistics_connector_3pl.demo_backend_flatfile_flow_files", raise_if_not_found=False
-        )
-        if files:
-            files.mode = "batch"
-        return True
 
     file_layout_ids = fields.One2many("logistics.file.layout", "backend_id", string="File Layouts")
 

@@ -1,3 +1,4 @@
+import json
 import logging
 import os
 import re
@@ -573,6 +574,33 @@ class LogisticsBackend(models.Model):
         are new at every start (``connection.json`` written by ``python -m tests.sandboxes``).
         Partner addons with SFTP demo partners extend it."""
         self._demo_follow_sandbox_ports()
+        return True
+
+    @api.model
+    def _demo_connect_sftp_partner(self, backend_xmlid, files_flow_xmlid, connection_file):
+        """Point a demo SFTP partner at the demo SFTP server (``connection_file``: its
+        connection.json, written at every start with new keys) and start fetching its files
+        in batch. Demo only; a partner addon's demo partner calls it from
+        _demo_connect_sandboxes."""
+        backend = self.env.ref(backend_xmlid, raise_if_not_found=False)
+        if not backend:
+            return False
+        with open(connection_file, encoding="utf-8") as handle:
+            connection = json.load(handle)
+        with open(connection["client_key"], encoding="utf-8") as handle:
+            private_key = handle.read()
+        backend.endpoint_ids.filtered(lambda e: e.environment == "test").write(
+            {
+                "sftp_host": connection["host"],
+                "sftp_port": connection["port"],
+                "sftp_username": connection["username"],
+                "sftp_private_key": private_key,
+                "sftp_host_key": connection["host_key"],
+            }
+        )
+        files = self.env.ref(files_flow_xmlid, raise_if_not_found=False)
+        if files:
+            files.mode = "batch"
         return True
 
     @api.model

@@ -421,34 +421,12 @@ class LogisticsBackend(models.Model):
 
     @api.model
     def _demo_connect_sandboxes(self, sftp_connection_file):
-        self._x12_connect_demo_sftp(sftp_connection_file)
+        self._demo_connect_sftp_partner(
+            "logistics_connector_edi.demo_backend_edi",
+            "logistics_connector_edi.demo_backend_edi_flow_files",
+            sftp_connection_file,
+        )
         return super()._demo_connect_sandboxes(sftp_connection_file)
-
-    def _x12_connect_demo_sftp(self, connection_file):
-        """Point the demo EDI partner at the demo SFTP server, whose keys are new at every
-        start (``connection.json`` written by ``python -m tests.sandboxes``). Demo only."""
-        with open(connection_file, encoding="utf-8") as handle:
-            connection = json.load(handle)
-        with open(connection["client_key"], encoding="utf-8") as handle:
-            private_key = handle.read()
-        backend = self.env.ref("logistics_connector_edi.demo_backend_edi", raise_if_not_found=False)
-        if not backend:
-            return False
-        backend.endpoint_ids.filtered(lambda e: e.environment == "test").write(
-            {
-                "sftp_host": connection["host"],
-                "sftp_port": connection["port"],
-                "sftp_username": connection["username"],
-                "sftp_private_key": private_key,
-                "sftp_host_key": connection["host_key"],
-            }
-        )
-        files = self.env.ref(
-            "logistics_connector_edi.demo_backend_edi_flow_files", raise_if_not_found=False
-        )
-        if files:
-            files.mode = "batch"
-        return True
 
     @api.model
     def _logistics_transport_kind(self, adapter):

@@ -115,7 +115,7 @@ class TestX12Demo(TransactionCase):
                     }
                 )
             )
-            self.assertTrue(self.env["logistics.backend"]._x12_connect_demo_sftp(str(connection)))
+            self.assertTrue(self.env["logistics.backend"]._demo_connect_sandboxes(str(connection)))
         endpoint = demo.endpoint_ids.filtered(lambda e: e.environment == "test")
         self.assertEqual((endpoint.sftp_port, endpoint.sftp_username), (8799, "demo"))
         self.assertEqual(endpoint.sftp_host_key, "ssh-ed25519 AAAAdemo")
