@@ -82,14 +82,28 @@ class LogisticsApplier(models.AbstractModel):
     def _apply_shipment(self, message, document):
         target = super(LogisticsApplier, self._quiet())._apply_shipment(message, document)
         if target and target.state == "done":
+            # The transfer's "shipped" went with its validation's write (_shipped_values); the
+            # rest, a backorder, is the 3PL's and partially shipped: one write each.
             moment = to_utc_naive(document["shipped_at"])
-            target._logistics_set_status("shipped", moment=moment)
             rest = self._picking_family(target).filtered(
                 lambda p: p.state not in ("done", "cancel")
             )
-            rest.write({"logistics_backend_id": message.backend_id.id})
-            rest._logistics_set_status("partially_shipped", moment=moment)
+            for picking in rest:
+                picking.write(
+                    {
+                        "logistics_backend_id": message.backend_id.id,
+                        **picking._logistics_status_values("partially_shipped", moment=moment),
+                    }
+                )
         return target
+
+    @api.model
+    def _shipped_values(self, message, picking, document):
+        moment = to_utc_naive(document["shipped_at"])
+        return {
+            **super()._shipped_values(message, picking, document),
+            **picking._logistics_status_values("shipped", moment=moment),
+        }
 
     @api.model
     def _apply_tracking_event(self, message, document):

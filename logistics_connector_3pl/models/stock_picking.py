@@ -48,19 +48,27 @@ class StockPicking(models.Model):
         changed = self.browse()
         moment = moment or fields.Datetime.now()
         for picking in self:
-            if not force and not may_change(
-                picking.logistics_status, picking.logistics_status_date, status, moment
-            ):
-                continue
-            picking.write(
-                {
-                    "logistics_status": status,
-                    "logistics_status_reason": reason or False,
-                    "logistics_status_date": moment,
-                }
-            )
-            changed |= picking
+            values = picking._logistics_status_values(status, reason, moment, force)
+            if values:
+                picking.write(values)
+                changed |= picking
         return changed
+
+    def _logistics_status_values(self, status, reason=None, moment=None, force=False):
+        """The values that record this 3PL status on the transfer, for a write that has more
+        to say (each write of a transfer runs its automation rules); none when the news is
+        older or behind what is known."""
+        self.ensure_one()
+        moment = moment or fields.Datetime.now()
+        if not force and not may_change(
+            self.logistics_status, self.logistics_status_date, status, moment
+        ):
+            return {}
+        return {
+            "logistics_status": status,
+            "logistics_status_reason": reason or False,
+            "logistics_status_date": moment,
+        }
 
     # ------------------------------------------------------------------------------------------
     # Release (automated action, batch cron, button)

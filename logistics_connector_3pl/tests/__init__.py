@@ -12,3 +12,4 @@ from . import test_flatfile_changes
 from . import test_routing_three_adapters
 from . import test_shipbob_changes
 from . import test_inventory_policies
+from . import test_shipment_carrier

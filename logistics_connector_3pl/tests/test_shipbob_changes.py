@@ -157,3 +157,16 @@ class TestShipbobBackorderCancel(ThreePLCase):
         [exception] = self.exceptions(rest)
         self.assertIn("refused to cancel", exception.name)
         self.assertIn("can no longer be cancelled", cancel.error_message)
+
+
+class TestShipbobPartialWithCancelPolicy(ThreePLCase):
+    def test_a_partial_shipment_whose_rest_is_cancelled_by_the_setting_tells_a_person(self):
+        self.backend.partial_shipment_policy = "cancel"
+        picking = self.released([(self.widget, 5)])
+        self.deliveries_ok(self.sandbox.ship(picking.name, {"WIDGET-1": 2}))
+        self.run_jobs()
+        self.assertEqual((picking.state, picking.move_ids.quantity), ("done", 2))
+        self.assertFalse(picking.backorder_ids, "the rest was cancelled, not kept")
+        [short] = self.exceptions(picking, "partial_shipment")
+        self.assertIn("shipped part of", short.description)
+        self.assertIn("The rest was cancelled", short.description)

@@ -246,7 +246,10 @@ class LogisticsApplier(models.AbstractModel):
             elif difference > 0:
                 over.append(line)
         backorder = family.filtered(lambda p: p.state in OPEN_PICKING_STATES)
-        if short and document.get("status") == "complete":
+        complete = document.get("status") == "complete"
+        # Short and nothing left to wait for: the partner called it complete, or the rest
+        # was cancelled (partial-shipment setting) even though more was to come.
+        if short and (complete or not backorder):
             if backorder:
                 rest = self.env._(
                     "The rest waits in %(backorder)s, which the partner will not ship: release "
@@ -261,14 +264,26 @@ class LogisticsApplier(models.AbstractModel):
             self._raise_for_person(
                 "partial_shipment",
                 self.env._("%(label)s: shipped less than ordered", label=label),
-                self.env._(
-                    "%(partner)s reports %(order)s complete, but shipped less than ordered "
-                    "(ordered / shipped):\n%(lines)s\n%(rest)s Ask the partner why (stockout, "
-                    "damage) and tell the customer.",
-                    partner=message.backend_id.name,
-                    order=picking.name,
-                    lines=self._listed(short),
-                    rest=rest,
+                (
+                    self.env._(
+                        "%(partner)s reports %(order)s complete, but shipped less than ordered "
+                        "(ordered / shipped):\n%(lines)s\n%(rest)s Ask the partner why "
+                        "(stockout, damage) and tell the customer.",
+                        partner=message.backend_id.name,
+                        order=picking.name,
+                        lines=self._listed(short),
+                        rest=rest,
+                    )
+                    if complete
+                    else self.env._(
+                        "%(partner)s shipped part of %(order)s (ordered / shipped):\n"
+                        "%(lines)s\n%(rest)s Ask the partner whether the rest will still "
+                        "ship, and tell the customer.",
+                        partner=message.backend_id.name,
+                        order=picking.name,
+                        lines=self._listed(short),
+                        rest=rest,
+                    )
                 ),
                 message,
                 picking,
