@@ -33,6 +33,7 @@ MAX_ERRORS_IN_MESSAGE = 5
 # Digests of documents found valid lately, oldest first: a retry, a resend or a batch checks
 # the same document again, and JSON Schema costs more than hashing it.
 RECENTLY_VALID_MAX = 4096
+RECENTLY_VALID_MAX_LINES = 1000
 _recently_valid = {}
 # a value quoted in an error is cut to this length (a whole order is not a useful quote)
 MAX_MESSAGE_LENGTH = 200
@@ -220,6 +221,11 @@ def _unstorable_values(value, path=()):
 
 
 def _digest(document):
+    if isinstance(document, dict) and any(
+        isinstance(document.get(key), list) and len(document[key]) > RECENTLY_VALID_MAX_LINES
+        for key in ("lines", "items")
+    ):
+        return None  # e.g. a whole inventory count: checked once, not worth a 20 MB dump
     try:
         text = json.dumps(document, sort_keys=True, allow_nan=False, separators=(",", ":"))
     except (TypeError, ValueError):

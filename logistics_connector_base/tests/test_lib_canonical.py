@@ -486,3 +486,21 @@ def test_values_that_would_break_storage_are_refused_with_the_field_named():
     assert "ship_to.city: contains a NUL character" in problems
     with pytest.raises(DocumentValidationError, match="not a finite number"):
         canonical.check(document)
+
+
+def test_a_document_found_valid_is_checked_again_once_changed():
+    document = VALID["order_release"]()
+    assert canonical.check(document) is document
+    assert canonical.check(copy.deepcopy(document)) is not None  # remembered: same content
+    document["lines"][0]["quantity"] = 0
+    with pytest.raises(DocumentValidationError, match="quantity"):
+        canonical.check(document)
+
+
+def test_a_whole_count_is_not_remembered():
+    document = VALID["inventory_snapshot"]()
+    item = document["items"][0]
+    document["items"] = [dict(item, sku=f"SKU-{n}") for n in range(1001)]
+    before = len(canonical._recently_valid)
+    assert canonical.check(document) is document
+    assert len(canonical._recently_valid) == before
