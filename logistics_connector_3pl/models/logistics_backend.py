@@ -1,4 +1,3 @@
-
 from odoo import api, fields, models
 from odoo.addons.logistics_connector_base.const import EXCEPTION_OPEN_STATES
 from odoo.addons.logistics_connector_base.lib.errors import LogisticsError
