@@ -223,8 +223,8 @@ class LogisticsAuditLog(models.Model):
     # Append-only
     # ------------------------------------------------------------------------------------------
     @api.model_create_multi
-    def create(self, vals_list):
-        # Entries are appended in SQL by record(), never created through the ORM.
+    def create(self, vals_list):  # pylint: disable=method-required-super
+        # Entries are appended in SQL by record(), never created through the ORM: no super.
         raise UserError(
             self.env._("Audit entries are written by the system only; they cannot be created.")
         )
