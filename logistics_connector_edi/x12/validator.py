@@ -104,10 +104,8 @@ class X12Reader:
                     # an ISA: ends whatever is open, starts an interchange
                     number += 1
                     block.number = number
-                    if validator is not None:
-                        validator.transitions = transitions
                     parsed = self._close_set(
-                        interchange, group, result, validator, segments, position
+                        interchange, group, result, validator, segments, position, transitions
                     )
                     result = validator = segments = None
                     if parsed:
@@ -168,10 +166,8 @@ class X12Reader:
                         # the tokenizer only yields segments after an ISA; cannot happen
                         raise UnreadableFile(f"segment {tag} outside an interchange")
                     if tag == "IEA":
-                        if validator is not None:
-                            validator.transitions = transitions
                         parsed = self._close_set(
-                            interchange, group, result, validator, segments, position
+                            interchange, group, result, validator, segments, position, transitions
                         )
                         result = validator = segments = None
                         if parsed:
@@ -182,10 +178,8 @@ class X12Reader:
                         interchange = None
                         continue
                     if tag in ("GS", "GE", "ST"):
-                        if validator is not None:
-                            validator.transitions = transitions
                         parsed = self._close_set(
-                            interchange, group, result, validator, segments, position
+                            interchange, group, result, validator, segments, position, transitions
                         )
                         result = validator = segments = None
                         if parsed:
@@ -237,10 +231,15 @@ class X12Reader:
                         position += 1
                         if keep:
                             segments.append(segment)
-                        if validator is not None:
-                            validator.transitions = transitions
                         parsed = self._close_set(
-                            interchange, group, result, validator, segments, position, segment
+                            interchange,
+                            group,
+                            result,
+                            validator,
+                            segments,
+                            position,
+                            transitions,
+                            segment,
                         )
                         result = validator = segments = None
                         yield parsed
@@ -257,9 +256,9 @@ class X12Reader:
             report.unreadable = str(error)
         if not report.interchanges and not report.unreadable:
             report.unreadable = "the file holds no interchange (it is empty or blank)"
-        if validator is not None:
-            validator.transitions = transitions
-        parsed = self._close_set(interchange, group, result, validator, segments, position)
+        parsed = self._close_set(
+            interchange, group, result, validator, segments, position, transitions
+        )
         if parsed:
             yield parsed
         self._close_group(group)
@@ -278,9 +277,14 @@ class X12Reader:
 
     # --- trailers --------------------------------------------------------------------
 
-    def _close_set(self, interchange, group, result, validator, segments, position, trailer=None):
+    def _close_set(
+        self, interchange, group, result, validator, segments, position, transitions, trailer=None
+    ):
         """Check a set's trailer (or its absence); returns the ParsedSet, or None when no
-        set is open."""
+        set is open. ``transitions``: the structure's state the hot path kept in a local,
+        handed back to the set's validator first."""
+        if validator is not None:
+            validator.transitions = transitions
         if result is None:
             return None
         if trailer is None:
