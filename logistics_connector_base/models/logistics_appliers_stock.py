@@ -261,30 +261,31 @@ class LogisticsApplier(models.AbstractModel):
                     "The rest was cancelled (partner setting): create a new delivery for the "
                     "customer if they still need it."
                 )
+            facts = {
+                "partner": message.backend_id.name,
+                "order": picking.name,
+                "lines": self._listed(short),
+                "rest": rest,
+            }
+            description = (
+                self.env._(
+                    "%(partner)s reports %(order)s complete, but shipped less than ordered "
+                    "(ordered / shipped):\n%(lines)s\n%(rest)s Ask the partner why (stockout, "
+                    "damage) and tell the customer.",
+                    **facts,
+                )
+                if complete
+                else self.env._(
+                    "%(partner)s shipped part of %(order)s (ordered / shipped):\n%(lines)s\n"
+                    "%(rest)s Ask the partner whether the rest will still ship, and tell the "
+                    "customer.",
+                    **facts,
+                )
+            )
             self._raise_for_person(
                 "partial_shipment",
                 self.env._("%(label)s: shipped less than ordered", label=label),
-                (
-                    self.env._(
-                        "%(partner)s reports %(order)s complete, but shipped less than ordered "
-                        "(ordered / shipped):\n%(lines)s\n%(rest)s Ask the partner why "
-                        "(stockout, damage) and tell the customer.",
-                        partner=message.backend_id.name,
-                        order=picking.name,
-                        lines=self._listed(short),
-                        rest=rest,
-                    )
-                    if complete
-                    else self.env._(
-                        "%(partner)s shipped part of %(order)s (ordered / shipped):\n"
-                        "%(lines)s\n%(rest)s Ask the partner whether the rest will still "
-                        "ship, and tell the customer.",
-                        partner=message.backend_id.name,
-                        order=picking.name,
-                        lines=self._listed(short),
-                        rest=rest,
-                    )
-                ),
+                description,
                 message,
                 picking,
             )
