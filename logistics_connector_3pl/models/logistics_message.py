@@ -13,8 +13,8 @@ class LogisticsMessage(models.Model):
         record = self._get_document()
         return record if record and record._name == "stock.picking" else None
 
-    def _mark_done(self):
-        result = super()._mark_done()
+    def _mark_done(self, *args, **kwargs):
+        result = super()._mark_done(*args, **kwargs)
         picking = self._logistics_released_picking()
         if picking:
             action = (self.canonical_payload or {}).get("action") or "create"

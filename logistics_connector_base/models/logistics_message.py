@@ -11,6 +11,7 @@ from typing import NamedTuple
 import psycopg2
 
 from odoo import api, fields, models
+from odoo.addons.queue_job.job import STARTED
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
 from odoo.tools import mute_logger
@@ -18,6 +19,7 @@ from odoo.tools.sql import create_index
 
 from ..const import (
     CRON_BATCH,
+    EXCEPTION_OPEN_STATES,
     EXCEPTION_TITLE_MAX,
     FLOW_SELECTION,
     LIGHT_INBOUND_FLOWS,
@@ -37,6 +39,28 @@ from ..lib.retry import RetryPolicy, decide_after_failure, stop_decision
 from .db_tools import autonomous_cursor, probe_unique_conflict
 
 _logger = logging.getLogger(__name__)
+# What a job reads of its partner: fetched alone, the partner's other settings (dozens of
+# columns) are not read for every message.
+JOB_BACKEND_FIELDS = [
+    "name",
+    "code",
+    "company_id",
+    "environment",
+    "adapter",
+    "api_version",
+    "channel_name",
+    "connect_timeout",
+    "read_timeout",
+    "max_attempts",
+    "backoff_base",
+    "backoff_cap",
+    "backoff_jitter",
+    "breaker_state",
+    "breaker_failures",
+    "breaker_threshold",
+    "last_success_at",
+    "rate_limit",
+]
 
 
 class SyncOutcome(NamedTuple):
@@ -476,7 +500,7 @@ class LogisticsMessage(models.Model):
         with autonomous_cursor(self.env) as cr:
             env = self.env(cr=cr, context=dict(self.env.context, logistics_deadline=deadline))
             message = env["logistics.message"].browse(message_id)
-            if message.state in ("pending", "queued", "retry", "in_progress"):
+            if message.state in MESSAGE_OPEN_STATES:
                 try:
                     message._process()
                 except psycopg2.OperationalError as error:
@@ -689,6 +713,26 @@ class LogisticsMessage(models.Model):
             return self.browse()
         return messages
 
+    def _job_store_values_for__process(self, job):
+        """queue_job asks this each time it stores a ``_process`` job. When its runner marks the
+        job started - in the transaction it commits right before performing the job - the
+        attempt is recorded in that same commit: committed before the partner is called (see
+        _process) at no transaction of its own. The job's run is told which attempt is its."""
+        if job.state == STARTED and len(self) == 1:
+            attempt_id = (
+                self.env["logistics.message.attempt"].sudo()._start_with_job(self, job.uuid)
+            )
+            if attempt_id:
+                job.recordset = job.recordset.with_context(
+                    logistics_job_attempt=(self.id, attempt_id)
+                )
+        return {}
+
+    def _job_attempt(self):
+        """The attempt the job runner recorded for this run (see above), or None."""
+        message_id, attempt_id = self.env.context.get("logistics_job_attempt") or (None, None)
+        return attempt_id if message_id == self.id else None
+
     def _process(self, locked_attempts=None):
         """The job: one attempt at one message. It never raises for a failed exchange: the
         outcome is written on the message in this job's transaction, and a retry is a new job
@@ -698,20 +742,23 @@ class LogisticsMessage(models.Model):
         ``locked_attempts`` (batch jobs): the message is locked and its attempt recorded
         already; the number of committed attempts before this one."""
         self.ensure_one()
+        job_attempt = self._job_attempt()
         job_uuid = self.env.context.get("job_uuid")
         if job_uuid and self.job_uuid and job_uuid != self.job_uuid:
-            return "superseded: a newer job handles this message"
-        if self.state not in ("pending", "queued", "retry", "in_progress"):
-            return f"nothing to do: message is {self.state}"
+            return self._without_call(job_attempt, "superseded: a newer job handles this message")
+        if self.state not in MESSAGE_OPEN_STATES:
+            return self._without_call(job_attempt, f"nothing to do: message is {self.state}")
         if locked_attempts is None:
-            previous_attempts = self._lock_for_processing()
+            previous_attempts, open_exceptions = self._lock_for_processing(job_attempt)
         else:
-            previous_attempts = locked_attempts
+            previous_attempts, open_exceptions = locked_attempts, None
         backend = self.backend_id
+        backend.fetch(JOB_BACKEND_FIELDS)
         if previous_attempts - self.attempt_floor >= (self.max_attempts or backend.max_attempts):
             # Attempts whose outcome was never written: the worker died in them (time or
             # memory limit, killed). The attempt records are committed before the partner is
             # called, so they count even though each job's own writes were rolled back.
+            self._without_call(job_attempt)
             self.attempts = previous_attempts - self.attempt_floor
             return self._settle_failure(self._worker_died_error(previous_attempts))
         # The circuit breaker protects the partner: only requests to it are gated.
@@ -720,36 +767,52 @@ class LogisticsMessage(models.Model):
         if wait:
             # The partner is down: postpone without burning an attempt.
             self._enqueue(eta=wait)
-            return f"circuit breaker open: postponed {int(wait)}s"
+            return self._without_call(job_attempt, f"circuit breaker open: postponed {int(wait)}s")
         booked, slot = backend._rate_limit_slot(RATE_LIMIT_MAX_SLEEP) if outbound else (True, 0.0)
         if not booked:
             # Not worth holding a worker: come back when a slot is near.
             self._enqueue(eta=slot)
-            return f"rate limit: postponed {int(slot)}s"
+            return self._without_call(job_attempt, f"rate limit: postponed {int(slot)}s")
         if slot:
             time.sleep(slot)
-        if locked_attempts is None:
+        if locked_attempts is None and not job_attempt:
             self._record_attempt_start()
-        error = self._attempt(backend, resend=bool(previous_attempts))
         # Written with the outcome, in one update: nobody sees this transaction before it
         # commits, and the committed attempt row already tells that an attempt started.
-        self.attempts = previous_attempts + 1 - self.attempt_floor
+        attempts = previous_attempts + 1 - self.attempt_floor
+        error = self._attempt(backend, resend=bool(previous_attempts), attempts=attempts)
         if error is not None:
+            self.attempts = attempts
             self._store_exchange(getattr(error, "exchange", None), backend._secret_values())
             if outbound and error.error_class == "transient":
                 backend._breaker_record_failure(self._masked(error.message))
             elif outbound and error.error_class == "business":
                 # The partner answered (it refused): it is up, whatever the breaker thought.
                 backend._breaker_record_success()
-            return self._settle_failure(error)
-        if outbound:
-            backend._breaker_record_success()
-        self._mark_done()
-        return "done"
+            outcome = self._settle_failure(error)
+        else:
+            if outbound:
+                backend._breaker_record_success()
+            self._mark_done(written=True, open_exceptions=open_exceptions)
+            outcome = "done"
+        if job_attempt:
+            self.env["logistics.message.attempt"]._finish(
+                job_attempt, self.state, self.error_message
+            )
+        return outcome
 
-    def _attempt(self, backend, resend):
+    def _without_call(self, job_attempt, outcome=None):
+        """The job ends without calling the partner: the attempt its runner recorded is no
+        attempt."""
+        if job_attempt:
+            self.env["logistics.message.attempt"]._discard(job_attempt)
+        return outcome
+
+    def _attempt(self, backend, resend, attempts):
         """Call the adapter in a savepoint (a failed attempt leaves no partial business effect
-        behind). Returns None when it went through, else the classified error."""
+        behind). Returns None when it went through, with the message done (``attempts`` and
+        the done state written with what the adapter wrote, in one update), else the
+        classified error."""
         try:
             with self.env.cr.savepoint():
                 adapter = backend._get_adapter().with_context(
@@ -764,6 +827,7 @@ class LogisticsMessage(models.Model):
                         self.response_payload = answer
                 else:
                     self._apply_documents(adapter._decode(self))
+                self.write({**self._done_values(), "attempts": attempts})
         except LogisticsError as error:
             return error
         except (UserError, ValidationError) as error:
@@ -813,16 +877,26 @@ class LogisticsMessage(models.Model):
             )
         )
 
-    def _lock_for_processing(self):
+    def _lock_for_processing(self, job_attempt=None):
         """One transaction at a time works on a message. If someone else holds it (a manager's
         action, an applier acknowledging it), the lock error makes queue_job run this job again
-        a few seconds later. Returns the number of committed attempts, read with the lock."""
-        self.env.cr.execute(
-            "SELECT (SELECT count(*) FROM logistics_message_attempt a WHERE a.message_id = m.id)"
-            " FROM logistics_message m WHERE m.id = %s FOR NO KEY UPDATE OF m NOWAIT",
-            (self.id,),
-        )
-        return self.env.cr.fetchone()[0]
+        a few seconds later. Returns, read with the lock, the number of committed attempts
+        (but ``job_attempt``, this run's own) and whether the message has open exceptions."""
+        try:
+            self.env.cr.execute(
+                "SELECT (SELECT count(*) FROM logistics_message_attempt a"
+                " WHERE a.message_id = m.id AND a.id IS DISTINCT FROM %s),"
+                " EXISTS (SELECT 1 FROM logistics_exception e"
+                " WHERE e.message_id = m.id AND e.state IN %s)"
+                " FROM logistics_message m WHERE m.id = %s FOR NO KEY UPDATE OF m NOWAIT",
+                (job_attempt, EXCEPTION_OPEN_STATES, self.id),
+            )
+        except psycopg2.errors.LockNotAvailable:
+            if job_attempt:
+                # The job's transaction is rolled back: its attempt (committed) is no attempt.
+                self.env["logistics.message.attempt"]._discard(job_attempt, now=True)
+            raise
+        return self.env.cr.fetchone()
 
     def _ensure_document(self):
         """The canonical document to send: the stored one if it is valid, else built anew from
@@ -880,12 +954,25 @@ class LogisticsMessage(models.Model):
         self.reference = reference
         return reference
 
-    def _mark_done(self):
-        # A message that got through after a failure closes the exceptions it had opened.
-        if self.exception_ids:
+    def _mark_done(self, written=False, open_exceptions=None):
+        """The message went through. ``written``: its done values (_done_values) are written
+        already; ``open_exceptions``: whether it has open exceptions, if known."""
+        if open_exceptions is None:
+            open_exceptions = bool(self.exception_ids)
+        if open_exceptions:
+            # A message that got through after a failure closes the exceptions it had opened.
             self.env["logistics.exception"]._resolve_for_messages(
                 self, self.env._("%(name)s went through on a later attempt.", name=self.name)
             )
+        if not written:
+            self.write(self._done_values())
+        self._audit(
+            "send" if self.direction == "outbound" else "receive",
+            self.env._("%(name)s %(flow)s done", name=self.name, flow=self.flow),
+            {"attempts": self.attempts, "external_id": self.external_id},
+        )
+
+    def _done_values(self):
         now = fields.Datetime.now()
         # Only what we send is acknowledged by the partner.
         ack_minutes = (
@@ -893,26 +980,17 @@ class LogisticsMessage(models.Model):
             if self.direction == "outbound" and not self.acknowledged
             else 0
         )
-        self.write(
-            {
-                "ack_due_at": now + timedelta(minutes=ack_minutes)
-                if ack_minutes
-                else self.ack_due_at,
-                # A replay is acknowledged anew: its lateness is detected anew too.
-                "ack_overdue_raised": False,
-                "state": "done",
-                "done_at": now,
-                "latency": (now - self.create_date).total_seconds(),
-                "error_class": False,
-                "error_message": False,
-                "next_attempt_at": False,
-            }
-        )
-        self._audit(
-            "send" if self.direction == "outbound" else "receive",
-            self.env._("%(name)s %(flow)s done", name=self.name, flow=self.flow),
-            {"attempts": self.attempts, "external_id": self.external_id},
-        )
+        return {
+            "ack_due_at": now + timedelta(minutes=ack_minutes) if ack_minutes else self.ack_due_at,
+            # A replay is acknowledged anew: its lateness is detected anew too.
+            "ack_overdue_raised": False,
+            "state": "done",
+            "done_at": now,
+            "latency": (now - self.create_date).total_seconds(),
+            "error_class": False,
+            "error_message": False,
+            "next_attempt_at": False,
+        }
 
     def _retry_policy(self):
         backend = self.backend_id

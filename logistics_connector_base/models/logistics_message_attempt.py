@@ -1,7 +1,9 @@
 """Attempts at a message, each committed on its own before the partner is called."""
 
 from odoo import api, fields, models
+from odoo.tools import SQL
 
+from ..const import MESSAGE_OPEN_STATES
 from .db_tools import LOCK_TIMEOUT_SQL, after_commit, autonomous_cursor
 
 
@@ -40,13 +42,9 @@ class LogisticsMessageAttempt(models.Model):
             return []
         with autonomous_cursor(self.env, lock_timeout=False) as side_cr:
             side_cr.execute(
-                f"{LOCK_TIMEOUT_SQL}; INSERT INTO logistics_message_attempt (message_id, number,"
-                " job_uuid, started_at, create_date, write_date, create_uid, write_uid) "
-                "SELECT m.id, (SELECT count(*) FROM logistics_message_attempt a"
-                " WHERE a.message_id = m.id) + 1, %s, now() at time zone 'UTC', "
-                "now() at time zone 'UTC', now() at time zone 'UTC', %s, %s "
-                "FROM unnest(%s::int[]) AS m(id) RETURNING id",
-                (job_uuid, self.env.uid, self.env.uid, list(messages.ids)),
+                SQL(
+                    "%s; %s", SQL(LOCK_TIMEOUT_SQL), self._insert_next_query(messages.ids, job_uuid)
+                )
             )
             attempt_ids = [row[0] for row in side_cr.fetchall()]
         to_finish = self.env.cr.postcommit.data.setdefault("logistics_attempts_to_finish", set())
@@ -62,3 +60,67 @@ class LogisticsMessageAttempt(models.Model):
 
         after_commit(self.env, "attempt finish", finish)
         return attempt_ids
+
+    @api.model
+    def _start_with_job(self, message, job_uuid):
+        """Record the next attempt of ``message`` in the current transaction, which queue_job's
+        runner commits right before it performs job ``job_uuid``: committed before the partner
+        is called, at no transaction of its own. Only while the job is the message's and the
+        message waits to be sent (what _process checks first). Returns the attempt id, or
+        None."""
+        self.env.cr.execute(
+            self._insert_next_query(
+                [message.id],
+                job_uuid,
+                SQL(
+                    "JOIN logistics_message msg ON msg.id = m.id AND msg.job_uuid = %s"
+                    " AND msg.state IN %s",
+                    job_uuid,
+                    tuple(MESSAGE_OPEN_STATES),
+                ),
+            )
+        )
+        row = self.env.cr.fetchone()
+        return row and row[0]
+
+    @api.model
+    def _finish(self, attempt_id, outcome, error_message):
+        """Write the outcome of an attempt recorded with _start_with_job, in the job's own
+        transaction (the attempt row was committed before it began, so it sees it)."""
+        self.env.cr.execute(
+            "UPDATE logistics_message_attempt SET finished_at = now() at time zone 'UTC',"
+            " outcome = %s, error_message = %s WHERE id = %s",
+            (outcome, error_message or None, attempt_id),
+        )
+
+    @api.model
+    def _discard(self, attempt_id, now=False):
+        """Forget an attempt recorded with _start_with_job that made no call (the job was
+        postponed or had nothing to do): in the job's transaction, or ``now`` in one of its own
+        (the job's transaction is about to be rolled back)."""
+        query = SQL("DELETE FROM logistics_message_attempt WHERE id = %s", attempt_id)
+        if not now:
+            self.env.cr.execute(query)
+            return
+        with autonomous_cursor(self.env) as side_cr:
+            side_cr.execute(query)
+
+    def _insert_next_query(self, message_ids, job_uuid, join=None):
+        """INSERT the next attempt of each message (numbered after its committed attempts),
+        RETURNING the attempt ids."""
+        now = SQL("now() at time zone 'UTC'")
+        return SQL(
+            "INSERT INTO logistics_message_attempt (message_id, number, job_uuid, started_at,"
+            " create_date, write_date, create_uid, write_uid) "
+            "SELECT m.id, (SELECT count(*) FROM logistics_message_attempt a"
+            " WHERE a.message_id = m.id) + 1, %s, %s, %s, %s, %s, %s "
+            "FROM unnest(%s::int[]) AS m(id) %s RETURNING id",
+            job_uuid,
+            now,
+            now,
+            now,
+            self.env.uid,
+            self.env.uid,
+            list(message_ids),
+            join or SQL(),
+        )

@@ -10,8 +10,8 @@ class LogisticsMessage(models.Model):
         selection_add=CARRIER_FLOWS, ondelete={code: "cascade" for code, _label in CARRIER_FLOWS}
     )
 
-    def _mark_done(self):
-        result = super()._mark_done()
+    def _mark_done(self, *args, **kwargs):
+        result = super()._mark_done(*args, **kwargs)
         # A label bought by the job queue (not while a user waits: that caller applies the
         # answer itself, in its own transaction) reaches its picking here.
         if (
