@@ -37,6 +37,8 @@ import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
+from odoo.tools import SQL
+from tests.bench.bench_pipeline import run_as_the_runner
 from tests.sandboxes.threepl_partner import ThreePLSandbox
 
 N_ORDERS = int(os.environ.get("LC_BENCH_3PL_ORDERS", "1000"))
@@ -168,52 +170,47 @@ def make_ready(registry, ids, warehouse_id, person=0):
 
 
 def run_jobs(registry, channel, stop, counter, uuids=None):
-    """A worker: claims the channel's pending jobs one at a time and performs each in its own
-    transaction, as queue_job's runner and an Odoo worker would. A job another worker holds
-    or just changed is left to it (or tried again), as queue_job does. With ``uuids``: those
-    jobs, in that order (queue_job's runner knows which job it hands out; a search of the
-    channel's pending jobs would cost more as the channel's done jobs pile up)."""
-    from odoo.addons.queue_job.job import Job
-
+    """A worker: claims the channel's pending jobs one at a time, as queue_job's runner hands
+    them out (marked enqueued), and performs each with queue_job's own worker code
+    (run_as_the_runner). A job another worker holds is left to it; one postponed by a
+    concurrency error comes back, as in queue_job. With ``uuids``: those jobs, in that order
+    (queue_job's runner knows which job it hands out; a search of the channel's pending jobs
+    would cost more as the channel's done jobs pile up)."""
     todo = list(uuids or [])
     while True:
         with registry.cursor() as cr:
-            try:
-                if uuids is not None:
-                    cr.execute(
-                        "SELECT uuid FROM queue_job WHERE uuid = %s AND state = 'pending' "
-                        "FOR UPDATE SKIP LOCKED",
-                        (todo.pop(0),) if todo else (None,),
-                    )
-                else:
-                    cr.execute(
-                        "SELECT uuid FROM queue_job WHERE state = 'pending' AND channel = %s "
-                        "AND (eta IS NULL OR eta <= now() at time zone 'UTC') "
-                        "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                        (channel,),
-                    )
-                row = cr.fetchone()
-                if not row and uuids is not None and todo:
-                    continue  # done or held by someone else: the next one
-                if not row:
-                    cr.rollback()
-                    if stop.is_set():
-                        return
-                    time.sleep(0.01)
-                    continue
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                job = Job.load(env, row[0])
-                job.set_started()
-                job.store()
-                job.perform()
-                job.set_done()
-                job.store()
-                cr.commit()
+            if uuids is not None:
+                claim = SQL(
+                    "SELECT id FROM queue_job WHERE uuid = %s AND state = 'pending' "
+                    "FOR UPDATE SKIP LOCKED",
+                    todo.pop(0) if todo else None,
+                )
+            else:
+                claim = SQL(
+                    "SELECT id FROM queue_job WHERE state = 'pending' AND channel = %s "
+                    "AND (eta IS NULL OR eta <= now() at time zone 'UTC') "
+                    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    channel,
+                )
+            cr.execute(
+                SQL(
+                    "UPDATE queue_job SET state = 'enqueued', "
+                    "date_enqueued = now() at time zone 'UTC' WHERE id = (%s) RETURNING uuid",
+                    claim,
+                )
+            )
+            row = cr.fetchone()
+            cr.commit()
+            if not row and uuids is not None and todo:
+                continue  # done or held by someone else: the next one
+            if not row:
+                if stop.is_set():
+                    return
+                time.sleep(0.01)
+                continue
+            job = run_as_the_runner(api.Environment(cr, SUPERUSER_ID, {}), row[0])
+            if job and job.state == "done":
                 counter.append(1)
-            except psycopg2.OperationalError as error:
-                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
-                    raise
-                cr.rollback()
 
 
 def make_many_ready(registry, ids, warehouse_id, count, threads):

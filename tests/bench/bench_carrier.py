@@ -113,7 +113,7 @@ def bench_labels(registry, sandbox):
                 backend, "label", document=label_document(index), idempotency_key=uuid.uuid4().hex
             )
             cr.commit()
-        done = perform_pending_jobs(env, backend.channel_name, commit=True)
+        done = perform_pending_jobs(env, backend.channel_name)
         queued = time.perf_counter() - started
     print("\nLabels through the queue (create shipment, buy, download the label)")
     print(f"  {'scenario':<52} {'labels/min':>11} {'ms each':>9} {'ratio':>8}")

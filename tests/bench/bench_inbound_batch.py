@@ -65,7 +65,7 @@ def applied_per_second(registry, sandbox, batch_size):
             )
         cr.commit()
         start = time.perf_counter()
-        perform_pending_jobs(env, backend.channel_name, commit=True)
+        perform_pending_jobs(env, backend.channel_name)
         seconds = time.perf_counter() - start
         applied = messages.search_count(
             [("backend_id", "=", backend.id), ("flow", "=", "ack"), ("state", "=", "done")]

@@ -5,8 +5,9 @@ measured in the same run on the same machine.
   one by one against the loopback partner sandbox, versus N bare POSTs of the same documents
   to the same sandbox with one requests session (the network floor), N no-op queue_job jobs
   (the job machinery floor) and N queue_job jobs that each make one bare POST of the document
-  to the same sandbox (the send floor: both floors in one job). Every job is performed as the
-  runner does, one transaction and commit each. Target: the pipeline >= 0.5x the send floor.
+  to the same sandbox (the send floor: both floors in one job). Every job is performed with
+  queue_job's own worker code (started and committed, then performed and committed), as the
+  runner's call to /queue_job/runjob does. Target: the pipeline >= 0.5x the send floor.
 - webhook intake: N signed deliveries to /logistics/webhook/<token> on a real Odoo HTTP server,
   4 at a time, versus the same N bodies POSTed to /lc_bench/insert on the same server, a plain
   Odoo route that inserts one row and commits (tests/bench/addons/lc_bench_baseline), and
@@ -39,7 +40,11 @@ N_WEBHOOKS = int(os.environ.get("LC_BENCH_WEBHOOKS", "400"))
 HTTP_PORT = int(os.environ.get("LC_BENCH_HTTP_PORT", "8469"))
 TOKEN = "bench-token-5f1c"
 SECRET = "whsec_YmVuY2gtc2VjcmV0LWZvci10aGUtbG9naXN0aWNzLXN1aXRl"
+ROUNDS = int(os.environ.get("LC_BENCH_ROUNDS", "3"))
+BARE_POST = "baseline: bare POST to the sandbox"
+NOOP_JOB = "baseline: no-op queue_job job"
 SEND_FLOOR = "send floor: queue_job job doing a bare POST"
+PIPELINE = "pipeline: job -> adapter -> sandbox -> done"
 INSERT_ROUTE = "baseline: POST /lc_bench/insert (1 row + commit)"
 
 
@@ -66,28 +71,38 @@ def document(index):
     }
 
 
-def perform_pending_jobs(env, channel, commit=False):
-    """Perform the channel's jobs as the runner would: one transaction (and commit) each."""
-    from odoo.addons.queue_job.job import Job
-
+def perform_pending_jobs(env, channel, limit=None):
+    """Perform the channel's pending jobs (at most ``limit``) one by one as queue_job does (see
+    run_as_the_runner), its runner marking them enqueued 200 at a time. Returns how many were
+    performed."""
     done = 0
-    while True:
-        uuids = (
-            env["queue.job"]
-            .search([("state", "=", "pending"), ("channel", "=", channel)], limit=200, order="id")
-            .mapped("uuid")
+    while limit is None or done < limit:
+        env.cr.execute(
+            "UPDATE queue_job SET state = 'enqueued', date_enqueued = now() at time zone 'UTC' "
+            "WHERE id IN (SELECT id FROM queue_job WHERE state = 'pending' AND channel = %s "
+            "ORDER BY id LIMIT %s) RETURNING id, uuid",
+            (channel, min(200, limit - done) if limit else 200),
         )
+        uuids = [job_uuid for _id, job_uuid in sorted(env.cr.fetchall())]
+        env.cr.commit()
         if not uuids:
-            return done
+            break
         for job_uuid in uuids:
-            job = Job.load(env, job_uuid)
-            job.set_started()
-            job.perform()
-            job.set_done()
-            job.store()
-            if commit:
-                env.cr.commit()
-            done += 1
+            done += bool(run_as_the_runner(env, job_uuid))
+    return done
+
+
+def run_as_the_runner(env, job_uuid):
+    """Perform one enqueued job with queue_job's own code, as its worker does when the runner
+    calls /queue_job/runjob: mark it started and commit that, lock it (_acquire_job), then
+    perform it and commit its outcome (_runjob). Only the HTTP hop is left out. Returns the
+    job, or None when it was not enqueued (taken by someone else)."""
+    from odoo.addons.queue_job.controllers.main import RunJobController
+
+    job = RunJobController._acquire_job(env, job_uuid)
+    if job:
+        RunJobController._runjob(env, job)
+    return job
 
 
 def make_backend(env, sandbox, code):
@@ -105,74 +120,72 @@ def make_backend(env, sandbox, code):
 
 
 def bench_outbound(registry, sandbox):
-    rows = {}
+    """The floors and the pipeline are performed in alternating rounds, so that a change in the
+    machine's load during the run weighs on each of them alike."""
     session = requests.Session()
-    docs = [document(i) for i in range(N_MESSAGES)]
-    start = time.perf_counter()
-    for doc in docs:
-        session.post(f"{sandbox.base_url}/api/v1/orders", json=doc, timeout=10).raise_for_status()
-    rows["baseline: bare POST to the sandbox"] = rate(N_MESSAGES, time.perf_counter() - start)
-
+    orders_url = f"{sandbox.base_url}/api/v1/orders"
+    seconds = dict.fromkeys((BARE_POST, NOOP_JOB, SEND_FLOOR, PIPELINE), 0.0)
+    performed = dict.fromkeys(seconds, 0)
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         # queue_job floor: the same number of jobs that do nothing but exist.
         partner = env["res.partner"].browse(env.ref("base.partner_admin").id)
         for _ in range(N_MESSAGES):
             partner.with_delay(channel="root.bench_noop").exists()
-        cr.commit()
-        start = time.perf_counter()
-        performed = perform_pending_jobs(env, "root.bench_noop", commit=True)
-        rows["baseline: no-op queue_job job"] = rate(performed, time.perf_counter() - start)
-        cr.execute("DELETE FROM queue_job WHERE channel = 'root.bench_noop'")
-        cr.commit()
-
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
         # Send floor: a queue_job job whose whole work is one bare POST of the document to
         # the same sandbox (lc_bench_baseline), performed like the pipeline's jobs.
-        url = f"{sandbox.base_url}/api/v1/orders"
         for doc in [document(i) for i in range(N_MESSAGES)]:
-            env["lc.bench.row"].with_delay(channel="root.bench_floor")._bench_post(url, doc)
-        cr.commit()
-        start = time.perf_counter()
-        performed = perform_pending_jobs(env, "root.bench_floor", commit=True)
-        rows[SEND_FLOOR] = rate(performed, time.perf_counter() - start)
-        cr.execute("DELETE FROM queue_job WHERE channel = 'root.bench_floor'")
-        cr.commit()
-    # Cross-check: the two floors' per-item times added up.
-    rows["send floor as a sum (bare POST + no-op job)"] = 1 / (
-        1 / rows["baseline: bare POST to the sandbox"] + 1 / rows["baseline: no-op queue_job job"]
-    )
-
-    with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
+            env["lc.bench.row"].with_delay(channel="root.bench_floor")._bench_post(orders_url, doc)
         backend = make_backend(env, sandbox, f"bench_{uuid.uuid4().hex[:6]}")
         cr.commit()
         messages = env["logistics.message"]
-        docs = [document(i) for i in range(N_MESSAGES)]
         start = time.perf_counter()
-        for doc in docs:
+        for doc in [document(i) for i in range(N_MESSAGES)]:
             messages |= messages._create_outbound(backend, "order_release", document=doc)
             # one business transaction per message, as when pickings are released one by one
             cr.commit()
         outbox_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        performed = perform_pending_jobs(env, backend.channel_name, commit=True)
-        send_seconds = time.perf_counter() - start
+        channels = {
+            NOOP_JOB: "root.bench_noop",
+            SEND_FLOOR: "root.bench_floor",
+            PIPELINE: backend.channel_name,
+        }
+        per_round = -(-N_MESSAGES // ROUNDS)
+        for _round in range(ROUNDS):
+            start = time.perf_counter()
+            for doc in [document(i) for i in range(per_round)]:
+                session.post(orders_url, json=doc, timeout=10).raise_for_status()
+            seconds[BARE_POST] += time.perf_counter() - start
+            performed[BARE_POST] += per_round
+            for name, channel in channels.items():
+                start = time.perf_counter()
+                performed[name] += perform_pending_jobs(env, channel, limit=per_round)
+                seconds[name] += time.perf_counter() - start
         messages.invalidate_recordset()
         done = len(messages.filtered(lambda m: m.state == "done"))
         latencies = [m.latency for m in messages if m.latency]
-        rows["outbox: create message + job (1 commit each)"] = rate(N_MESSAGES, outbox_seconds)
-        rows["pipeline: job -> adapter -> sandbox -> done"] = rate(performed, send_seconds)
-        rows["pipeline end to end (outbox + send)"] = rate(
-            N_MESSAGES, outbox_seconds + send_seconds
+        cr.execute(
+            "DELETE FROM queue_job WHERE channel IN %s",
+            (("root.bench_noop", "root.bench_floor", backend.channel_name),),
         )
-        cr.execute("DELETE FROM queue_job WHERE channel = %s", (backend.channel_name,))
         cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend.id,))
         backend.active = False
-    report(f"Outbound, {N_MESSAGES} order releases", rows, "baseline: bare POST to the sandbox")
+    rows = {name: rate(performed[name], seconds[name]) for name in (BARE_POST, NOOP_JOB)}
+    rows[SEND_FLOOR] = rate(performed[SEND_FLOOR], seconds[SEND_FLOOR])
+    # Cross-check: the two floors' per-item times added up.
+    rows["send floor as a sum (bare POST + no-op job)"] = 1 / (
+        1 / rows[BARE_POST] + 1 / rows[NOOP_JOB]
+    )
+    rows["outbox: create message + job (1 commit each)"] = rate(N_MESSAGES, outbox_seconds)
+    rows[PIPELINE] = rate(performed[PIPELINE], seconds[PIPELINE])
+    rows["pipeline end to end (outbox + send)"] = rate(
+        N_MESSAGES, outbox_seconds + seconds[PIPELINE]
+    )
+    report(
+        f"Outbound, {N_MESSAGES} order releases, in {ROUNDS} alternating rounds", rows, BARE_POST
+    )
     print(f"  messages done: {done}/{N_MESSAGES}")
-    pipeline = rows["pipeline: job -> adapter -> sandbox -> done"]
+    pipeline = rows[PIPELINE]
     print(
         f"  pipeline / send floor (job + bare POST): {pipeline / rows[SEND_FLOOR]:.2f}x "
         f"(target >= 0.5x); / the floors' sum: "
