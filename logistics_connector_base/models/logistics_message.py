@@ -14,7 +14,7 @@ from odoo import api, fields, models
 from odoo.addons.queue_job.job import STARTED
 from odoo.exceptions import UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_ERRORS_TO_RETRY
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 from odoo.tools.sql import create_index
 
 from ..const import (
@@ -39,6 +39,9 @@ from ..lib.retry import RetryPolicy, decide_after_failure, stop_decision
 from .db_tools import autonomous_cursor, probe_unique_conflict
 
 _logger = logging.getLogger(__name__)
+# The digits of a document number searched for (see _condition_to_sql): enough of them to
+# pick few messages.
+REFERENCE_DIGITS = re.compile(r"\d{4,}")
 # What a job reads of its partner: fetched alone, the partner's other settings (dozens of
 # columns) are not read for every message.
 JOB_BACKEND_FIELDS = [
@@ -292,6 +295,25 @@ class LogisticsMessage(models.Model):
         for vals in vals_list:
             vals.setdefault("correlation_id", new_correlation_id())
         return super().create(vals_list)
+
+    def _condition_to_sql(self, alias, fname, operator, value, query):
+        # A document number's letters (WH/OUT/) are shared by most messages: their trigrams
+        # match most rows, and the trigram index reads every one of them. Its digits pick the
+        # few: the index is asked for them alone, and the whole value is checked on the rows
+        # found (the "|| ''" keeps the planner from asking the index for it too).
+        if fname == "reference" and operator == "ilike" and isinstance(value, str):
+            digits = max(REFERENCE_DIGITS.findall(value), key=len, default=value)
+            if digits != value:
+                column = self._field_to_sql(alias, fname, query)
+                unaccent = self.env.registry.unaccent
+                return SQL(
+                    "(%s ILIKE %s AND %s ILIKE %s)",
+                    unaccent(column),
+                    unaccent(SQL("%s", f"%{digits}%")),
+                    unaccent(SQL("(%s || '')", column)),
+                    unaccent(SQL("%s", f"%{value}%")),
+                )
+        return super()._condition_to_sql(alias, fname, operator, value, query)
 
     # The name derives from the id: no sequence round-trip on the hot path (webhook intake).
     def _compute_name(self):

@@ -486,3 +486,26 @@ class TestLists(ScreensCase):
         action = message.action_view_correlated()
         self.assertEqual(action["name"], f"Whole story of {picking.name}")
         self.assertNotIn(message.correlation_id, action["name"])
+
+    def test_the_search_box_finds_references_containing_the_value_whatever_its_form(self):
+        messages = self.env["logistics.message"]
+        for reference in ("WH/OUT/0012345", "WH/IN/0012345", "WH/OUT/0012346", "PO/9912345/A"):
+            messages |= messages._create_outbound(
+                self.backend,
+                "order_release",
+                document={"schema": "order_release/1", "reference": reference},
+                idempotency_key=reference,
+                enqueue=False,
+            )
+
+        def found(value):
+            domain = [("id", "in", messages.ids), ("reference", "ilike", value)]
+            return sorted(messages.search(domain).mapped("reference"))
+
+        self.assertEqual(found("wh/out/0012345"), ["WH/OUT/0012345"])
+        self.assertEqual(found("OUT/00123"), ["WH/OUT/0012345", "WH/OUT/0012346"])
+        self.assertEqual(found("12345"), ["PO/9912345/A", "WH/IN/0012345", "WH/OUT/0012345"])
+        self.assertEqual(found("WH/%/0012345"), ["WH/IN/0012345", "WH/OUT/0012345"])
+        self.assertEqual(found("9912345/a"), ["PO/9912345/A"])
+        self.assertEqual(found("IN/00123"), ["WH/IN/0012345"])
+        self.assertEqual(found("WH/OUT/9"), [])
