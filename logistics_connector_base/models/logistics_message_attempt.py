@@ -41,9 +41,10 @@ class LogisticsMessageAttempt(models.Model):
         if not messages:
             return []
         with autonomous_cursor(self.env, lock_timeout=False) as side_cr:
+            messages_sql = SQL("unnest(%s::int[]) AS m(id)", messages.ids)
             side_cr.execute(
                 SQL(
-                    "%s; %s", SQL(LOCK_TIMEOUT_SQL), self._insert_next_query(messages.ids, job_uuid)
+                    "%s; %s", SQL(LOCK_TIMEOUT_SQL), self._insert_next_query(messages_sql, job_uuid)
                 )
             )
             attempt_ids = [row[0] for row in side_cr.fetchall()]
@@ -68,18 +69,13 @@ class LogisticsMessageAttempt(models.Model):
         is called, at no transaction of its own. Only while the job is the message's and the
         message waits to be sent (what _process checks first). Returns the attempt id, or
         None."""
-        self.env.cr.execute(
-            self._insert_next_query(
-                [message.id],
-                job_uuid,
-                SQL(
-                    "JOIN logistics_message msg ON msg.id = m.id AND msg.job_uuid = %s"
-                    " AND msg.state IN %s",
-                    job_uuid,
-                    tuple(MESSAGE_OPEN_STATES),
-                ),
-            )
+        message_sql = SQL(
+            "logistics_message m WHERE m.id = %s AND m.job_uuid = %s AND m.state IN %s",
+            message.id,
+            job_uuid,
+            MESSAGE_OPEN_STATES,
         )
+        self.env.cr.execute(self._insert_next_query(message_sql, job_uuid))
         row = self.env.cr.fetchone()
         return row and row[0]
 
@@ -105,22 +101,20 @@ class LogisticsMessageAttempt(models.Model):
         with autonomous_cursor(self.env) as side_cr:
             side_cr.execute(query)
 
-    def _insert_next_query(self, message_ids, job_uuid, join=None):
-        """INSERT the next attempt of each message (numbered after its committed attempts),
-        RETURNING the attempt ids."""
+    def _insert_next_query(self, messages_sql, job_uuid):
+        """INSERT the next attempt of each message ``m`` of ``messages_sql`` (a FROM clause),
+        numbered after its committed attempts, RETURNING the attempt ids."""
         now = SQL("now() at time zone 'UTC'")
         return SQL(
             "INSERT INTO logistics_message_attempt (message_id, number, job_uuid, started_at,"
             " create_date, write_date, create_uid, write_uid) "
             "SELECT m.id, (SELECT count(*) FROM logistics_message_attempt a"
-            " WHERE a.message_id = m.id) + 1, %s, %s, %s, %s, %s, %s "
-            "FROM unnest(%s::int[]) AS m(id) %s RETURNING id",
+            " WHERE a.message_id = m.id) + 1, %s, %s, %s, %s, %s, %s FROM %s RETURNING id",
             job_uuid,
             now,
             now,
             now,
             self.env.uid,
             self.env.uid,
-            list(message_ids),
-            join or SQL(),
+            messages_sql,
         )
