@@ -22,12 +22,12 @@ def autonomous_cursor(env, lock_timeout=True):
     never hang on a lock its own caller holds. In test mode it shares the test transaction,
     like every registry cursor. Without ``lock_timeout`` the caller sends LOCK_TIMEOUT_SQL
     with its first statement itself (one round trip less)."""
-    with _side_cursor(env.registry, lock_timeout) as cr:
+    with side_cursor(env.registry, lock_timeout) as cr:
         yield cr
 
 
 @contextmanager
-def _side_cursor(registry, lock_timeout=True):
+def side_cursor(registry, lock_timeout=True):
     with registry.cursor() as cr:
         _side_settings(cr, registry, lock_timeout)
         yield cr
@@ -42,13 +42,14 @@ def _side_settings(cr, registry, lock_timeout=True):
         cr.execute(LOCK_TIMEOUT_SQL)
 
 
-def after_commit(env, key, work):
+def after_commit(env, key, work, when=None):
     """Run ``work(cr)`` once the caller's transaction has committed, in the one side
     transaction (as autonomous_cursor's) that all such work of that transaction shares: the
     attempt log and the audit seal cost one connection and one commit together. A ``key``
     registered twice runs once. Each piece runs in a savepoint of its own: one that fails is
     logged (its error class only: the text may quote data) and undoes nothing else. It runs
-    inside the caller's commit, which already happened, so it never raises."""
+    inside the caller's commit, which already happened, so it never raises. With ``when``, a
+    piece runs only if ``when()`` says so then (no side transaction at all if none does)."""
     postcommit = env.cr.postcommit
     works = postcommit.data.get(AFTER_COMMIT_KEY)
     if works is None:
@@ -56,19 +57,22 @@ def after_commit(env, key, work):
         registry = env.registry
 
         def run():
+            due = {name: piece for name, (piece, when) in works.items() if not when or when()}
+            if not due:
+                return
             try:
                 # After the caller's commit it holds no lock this could wait for.
-                with _side_cursor(registry, lock_timeout=False) as cr:
+                with side_cursor(registry, lock_timeout=False) as cr:
                     try:
                         # Together, without savepoints: the common case costs no extra trip.
-                        for piece in works.values():
+                        for piece in due.values():
                             piece(cr)
                     except Exception:
                         # Each piece on its own, so the one that fails undoes nothing else
                         # (they are idempotent: a piece that ran before runs again).
                         cr.rollback()
                         _side_settings(cr, registry, lock_timeout=False)
-                        for name, piece in list(works.items()):
+                        for name, piece in due.items():
                             try:
                                 with cr.savepoint(flush=False):
                                     piece(cr)
@@ -82,12 +86,12 @@ def after_commit(env, key, work):
             except Exception as error:
                 _logger.warning(
                     "%s failed after commit (%s); it is caught up later",
-                    ", ".join(works),
+                    ", ".join(due),
                     type(error).__name__,
                 )
 
         postcommit.add(run)
-    works.setdefault(key, work)
+    works.setdefault(key, (work, when))
 
 
 class _ProbeInserted(Exception):

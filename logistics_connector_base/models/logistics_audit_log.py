@@ -22,6 +22,8 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
+import time
 from datetime import datetime, timedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
@@ -31,11 +33,13 @@ from odoo.tools import config as odoo_config
 
 from ..const import AUDIT_EVENTS, AUDIT_PURGE_BATCH, MANAGER_GROUP
 from ..lib.masking import mask_mapping, mask_urls
-from .db_tools import after_commit
+from .db_tools import after_commit, side_cursor
 
 _logger = logging.getLogger(__name__)
 
 GENESIS_HASH = "0" * 64
+# A worker seals its commits' entries at most this often (seconds; see _SealPacer).
+SEAL_PERIOD = 0.25
 # Where a transaction's entries wait for its next flush (cr.precommit.data).
 PENDING_ENTRIES_KEY = "logistics_audit_pending"
 # Context key set only by _purge_older_than(): the one way entries are deleted.
@@ -403,17 +407,18 @@ class LogisticsAuditLog(models.Model):
 
     def _schedule_seal(self, company_id):
         # Sealed right after this transaction commits, in the side transaction it shares with
-        # the attempt log; whatever is left unsealed (a failure, a held chain head) is sealed
-        # by the next seal or the cron.
+        # the attempt log - or, if this worker sealed less than SEAL_PERIOD ago, together with
+        # the others committed until then (_SEAL_PACER); whatever is left unsealed (a failure,
+        # a held chain head, a worker gone) is sealed by the next seal or the cron.
         companies = self.env.cr.postcommit.data.setdefault("logistics_audit_seal", set())
         companies.add(company_id)
-
-        def seal(cr):
-            env = api.Environment(cr, SUPERUSER_ID, {})
-            for company in sorted(companies):
-                env["logistics.audit.log"]._seal_pending(company, skip_locked=True)
-
-        after_commit(self.env, "audit seal", seal)
+        registry = self.env.registry
+        after_commit(
+            self.env,
+            "audit seal",
+            lambda cr: _seal_companies(cr, companies),
+            when=lambda: _SEAL_PACER.due(registry, companies),
+        )
 
     @api.model
     def _seal_pending(self, company_id, skip_locked=False):
@@ -844,3 +849,61 @@ class LogisticsAuditLog(models.Model):
             "res_id": record.id,
             "view_mode": "form",
         }
+
+
+def _seal_companies(cr, companies):
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    for company in sorted(companies):
+        env["logistics.audit.log"]._seal_pending(company, skip_locked=True)
+
+
+class _SealPacer:
+    """Paces the seals a worker process makes after its commits: at most one per SEAL_PERIOD
+    and database. A commit within the period leaves its entries to the seal that a timer makes
+    when the period is over, for every commit of the period together: a busy worker pays one
+    side transaction per period instead of one per commit, and an entry waits at most the
+    period to be sealed (the cron seals what a worker that died left)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._last_seal = {}
+        self._waiting = {}
+
+    def due(self, registry, companies):
+        """Whether to seal ``companies`` now; if not, they are sealed when the period is over."""
+        # In test mode the side transaction is the test's own: only its thread may use it.
+        if SEAL_PERIOD <= 0 or registry.in_test_mode():
+            return True
+        now = time.monotonic()
+        dbname = registry.db_name
+        with self._lock:
+            waiting = self._waiting.get(dbname)
+            since = now - self._last_seal.get(dbname, float("-inf"))
+            if waiting is None and since >= SEAL_PERIOD:
+                self._last_seal[dbname] = now
+                return True
+            if waiting is None:
+                waiting = self._waiting[dbname] = set()
+                timer = threading.Timer(SEAL_PERIOD - since, self._seal_waiting, (registry,))
+                timer.daemon = True
+                timer.start()
+            waiting.update(companies)
+            return False
+
+    def _seal_waiting(self, registry):
+        with self._lock:
+            companies = self._waiting.pop(registry.db_name, set())
+            self._last_seal[registry.db_name] = time.monotonic()
+        if registry.in_test_mode():
+            return  # the test's transaction is not this thread's: the cron seals them
+        try:
+            with side_cursor(registry, lock_timeout=False) as cr:
+                _seal_companies(cr, companies)
+        except Exception as error:  # a timer thread has nobody to raise to
+            _logger.warning(
+                "The paced audit seal failed (%s); the sealing cron seals what it left",
+                type(error).__name__,
+            )
+
+
+_SEAL_PACER = _SealPacer()

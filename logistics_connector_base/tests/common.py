@@ -237,9 +237,24 @@ class LogisticsHttpCase(PartnerPostsMixin, LogisticsCase, HttpCase):
     """A LogisticsCase whose sandbox posts its signed webhooks to the test server."""
 
 
+def seal_after_every_commit(case):
+    """Tests that really commit check the audit chain right after each commit: their seals
+    are not paced (see SEAL_PERIOD) for the test's duration."""
+    from ..models import logistics_audit_log
+
+    period = logistics_audit_log.SEAL_PERIOD
+    logistics_audit_log.SEAL_PERIOD = 0
+    case.addCleanup(setattr, logistics_audit_log, "SEAL_PERIOD", period)
+
+
 class CommittedWorkMixin:
     """For tests whose workers really commit: remember the main company's audit chain head and
-    put it back after deleting the test's entries, so the shared database's chain stays whole."""
+    put it back after deleting the test's entries, so the shared database's chain stays whole.
+    Each commit's entries are sealed right after it."""
+
+    def setUp(self):
+        super().setUp()
+        seal_after_every_commit(self)
 
     def save_audit_head(self, cr, company_id):
         cr.execute(

@@ -9,6 +9,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import HttpCase, TransactionCase, get_db_name, new_test_user, tagged
 from odoo.tools import config, mute_logger
 
+from ..models import logistics_audit_log
 from ..models.logistics_audit_log import GENESIS_HASH, entry_hash
 from .common import CommittedWorkMixin, json_rpc
 
@@ -596,3 +597,30 @@ class TestAuditSealAfterCommit(CommittedAuditCase):
         with self.registry.cursor() as cr:
             cr.execute("SELECT 1 FROM logistics_audit_log WHERE id = %s", (entry_id,))
             return bool(cr.fetchone())
+
+
+class TestAuditSealPacing(CommittedAuditCase):
+    """A busy worker seals at most once per period: the commits in between are sealed together
+    when it is over."""
+
+    def test_commits_within_the_period_are_sealed_together_when_it_ends(self):
+        logistics_audit_log.SEAL_PERIOD = 0.5  # put back by the case's cleanup
+        logistics_audit_log._SEAL_PACER._last_seal.pop(self.registry.db_name, None)
+        with self.registry.cursor() as cr:
+            first = self._record(cr, "Sealed right after its commit")
+        first_sealed = self._sealed(first)
+        self.assertTrue(first_sealed[0], "the first commit of a period is sealed at once")
+        with self.registry.cursor() as cr:
+            second = self._record(cr, "Committed within the period")
+        with self.registry.cursor() as cr:
+            third = self._record(cr, "Committed within the period too")
+        self.assertEqual(self._sealed(second), (None, None, None), "waits for the period's end")
+        deadline = time.monotonic() + 10
+        while self._sealed(third)[0] is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second_sealed, third_sealed = self._sealed(second), self._sealed(third)
+        self.assertEqual(second_sealed[0], first_sealed[0] + 1)
+        self.assertEqual(second_sealed[1], first_sealed[2], "linked to the entry before")
+        self.assertEqual(third_sealed[0], first_sealed[0] + 2)
+        self.assertEqual(third_sealed[1], second_sealed[2])
+        self.assertEqual(self._head(), (third_sealed[0], third_sealed[2]))

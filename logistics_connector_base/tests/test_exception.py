@@ -10,7 +10,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import Form, HttpCase, TransactionCase, get_db_name, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from .common import json_rpc
+from .common import json_rpc, seal_after_every_commit
 
 
 class ExceptionCase(TransactionCase):
@@ -580,6 +580,7 @@ class TestConcurrentRaise(unittest.TestCase):
 
     def setUp(self):
         super().setUp()
+        seal_after_every_commit(self)
         self.registry = Registry(get_db_name())
         self.key = f"race:{uuid.uuid4().hex}"
         self.addCleanup(self._cleanup)
