@@ -17,7 +17,13 @@ import uuid
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
-from tests.bench.bench_pipeline import make_backend, perform_pending_jobs, rate, report
+from tests.bench.bench_pipeline import (
+    forget_bench_partner,
+    make_backend,
+    perform_pending_jobs,
+    rate,
+    report,
+)
 from tests.sandboxes import GenericPartnerSandbox
 
 N_EVENTS = int(os.environ.get("LC_BENCH_EVENTS", "300"))
@@ -70,9 +76,7 @@ def applied_per_second(registry, sandbox, batch_size):
         applied = messages.search_count(
             [("backend_id", "=", backend.id), ("flow", "=", "ack"), ("state", "=", "done")]
         )
-        cr.execute("DELETE FROM queue_job WHERE channel = %s", (backend.channel_name,))
-        cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend.id,))
-        backend.active = False
+        forget_bench_partner(cr, backend, [backend.channel_name])
         cr.commit()
     return rate(applied, seconds), applied
 

@@ -105,6 +105,19 @@ def run_as_the_runner(env, job_uuid):
     return job
 
 
+def forget_bench_partner(cr, backend, channels):
+    """Remove what a bench partner left (the channels' jobs, its messages) and deactivate it.
+    Its last audit entries may still wait for their paced seal (SEAL_PERIOD), which updates
+    them as the messages' deletion does (their link): it goes first."""
+    from odoo.addons.logistics_connector_base.models.logistics_audit_log import SEAL_PERIOD
+
+    time.sleep(2 * SEAL_PERIOD)
+    cr.commit()  # a snapshot that sees that seal
+    cr.execute("DELETE FROM queue_job WHERE channel IN %s", (tuple(channels),))
+    cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend.id,))
+    backend.active = False
+
+
 def make_backend(env, sandbox, code):
     return env["logistics.backend"].create(
         {
@@ -164,12 +177,9 @@ def bench_outbound(registry, sandbox):
         messages.invalidate_recordset()
         done = len(messages.filtered(lambda m: m.state == "done"))
         latencies = [m.latency for m in messages if m.latency]
-        cr.execute(
-            "DELETE FROM queue_job WHERE channel IN %s",
-            (("root.bench_noop", "root.bench_floor", backend.channel_name),),
+        forget_bench_partner(
+            cr, backend, ("root.bench_noop", "root.bench_floor", backend.channel_name)
         )
-        cr.execute("DELETE FROM logistics_message WHERE backend_id = %s", (backend.id,))
-        backend.active = False
     rows = {name: rate(performed[name], seconds[name]) for name in (BARE_POST, NOOP_JOB)}
     rows[SEND_FLOOR] = rate(performed[SEND_FLOOR], seconds[SEND_FLOOR])
     # Cross-check: the two floors' per-item times added up.
