@@ -3,7 +3,8 @@ the same run on the same machine.
 
 - release: N delivery orders made ready one by one (one commit each, as people confirming
   orders), each released by the automated action (outbox message + job), the jobs run by
-  LC_BENCH_3PL_WORKERS worker threads as queue_job's runner would (one transaction each), until
+  LC_BENCH_3PL_WORKERS worker threads with queue_job's own worker code (the job started and
+  committed, then performed and committed), until
   every order is acknowledged by the sandbox. Figures: orders per minute from the first ready
   picking to the last acknowledgement, and the p50/p95 latency of a release (message created
   -> done). Baseline: the same N deliveries made ready in a warehouse no 3PL operates (Odoo's
@@ -183,7 +184,7 @@ def run_jobs(registry, channel, stop, counter, uuids=None):
                 claim = SQL(
                     "SELECT id FROM queue_job WHERE uuid = %s AND state = 'pending' "
                     "FOR UPDATE SKIP LOCKED",
-                    todo.pop(0) if todo else None,
+                    todo[0] if todo else None,
                 )
             else:
                 claim = SQL(
@@ -192,15 +193,23 @@ def run_jobs(registry, channel, stop, counter, uuids=None):
                     "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
                     channel,
                 )
-            cr.execute(
-                SQL(
-                    "UPDATE queue_job SET state = 'enqueued', "
-                    "date_enqueued = now() at time zone 'UTC' WHERE id = (%s) RETURNING uuid",
-                    claim,
+            try:
+                cr.execute(
+                    SQL(
+                        "UPDATE queue_job SET state = 'enqueued', "
+                        "date_enqueued = now() at time zone 'UTC' WHERE id = (%s) RETURNING uuid",
+                        claim,
+                    )
                 )
-            )
+            except psycopg2.OperationalError as error:
+                if error.pgcode not in PG_CONCURRENCY_ERRORS_TO_RETRY:
+                    raise
+                cr.rollback()
+                continue  # another worker changed the job meanwhile: look again
             row = cr.fetchone()
             cr.commit()
+            if todo:
+                todo.pop(0)
             if not row and uuids is not None and todo:
                 continue  # done or held by someone else: the next one
             if not row:
