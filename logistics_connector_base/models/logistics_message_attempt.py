@@ -1,4 +1,4 @@
-"""Attempts at a message, each committed on its own before the partner is called."""
+"""Attempts at a message, each committed before the partner is called."""
 
 from odoo import api, fields, models
 from odoo.tools import SQL
@@ -8,9 +8,10 @@ from .db_tools import LOCK_TIMEOUT_SQL, after_commit, autonomous_cursor
 
 
 class LogisticsMessageAttempt(models.Model):
-    """One attempt at a message, written in its own transaction when it starts: it survives
-    the rollback of a job whose worker died mid-call, so it counts toward the attempt limit
-    and tells the next attempt that a request may have landed."""
+    """One attempt at a message, committed when it starts - with queue_job's start of the job
+    (_start_with_job), or in a transaction of its own (_start): it survives the rollback of a
+    job whose worker died mid-call, so it counts toward the attempt limit and tells the next
+    attempt that a request may have landed."""
 
     _name = "logistics.message.attempt"
     _description = "Logistics Message Attempt"
