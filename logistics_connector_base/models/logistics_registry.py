@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from ..const import TRACKING_RANK
 from ..lib import canonical
@@ -154,22 +155,32 @@ class LogisticsApplier(models.AbstractModel):
     def _find_outbound(self, message, reference, flows=None, res_model=None):
         """The latest outbound message of the same partner whose document has this reference
         (ours or the partner's id), optionally in one of ``flows`` and about a ``res_model``."""
-        domain = [
-            ("backend_id", "=", message.backend_id.id),
-            ("direction", "=", "outbound"),
-            "|",
-            ("external_id", "=", reference),
-            ("reference", "=", reference),
+        conditions = [
+            SQL("backend_id = %s", message.backend_id.id),
+            SQL("direction = 'outbound'"),
         ]
         if flows:
-            domain.append(("flow", "in", list(flows)))
+            conditions.append(SQL("flow IN %s", tuple(flows)))
         if res_model:
-            domain.append(("res_model", "=", res_model))
+            conditions.append(SQL("res_model = %s", res_model))
+        # The few messages with that reference are found first (its two indexes), whatever
+        # the statistics say of the partner: those of a new partner's messages estimate them
+        # at a handful, and its whole history would be read to find one.
+        matching = SQL(
+            "(WITH matching AS MATERIALIZED (SELECT id, backend_id, direction, flow, res_model"
+            " FROM logistics_message WHERE reference = %s OR external_id = %s)"
+            " SELECT id FROM matching WHERE %s)",
+            reference,
+            reference,
+            SQL(" AND ").join(conditions),
+        )
         # With what appliers read of it: one query, not a search and a read.
         return (
             self.env["logistics.message"]
             .sudo()
-            .search_fetch(domain, OUTBOUND_FIELDS_APPLIERS_READ, limit=1, order="id desc")
+            .search_fetch(
+                [("id", "in", matching)], OUTBOUND_FIELDS_APPLIERS_READ, limit=1, order="id desc"
+            )
         )
 
     @api.model
