@@ -241,6 +241,15 @@ class LogisticsBackend(models.Model):
             )
 
     @api.model
+    def _addon_fields(self):
+        """The stored fields partner addons add to the partner (their adapters' settings)."""
+        return [
+            name
+            for name, field in self._fields.items()
+            if field.store and field.column_type and field._module != "logistics_connector_base"
+        ]
+
+    @api.model
     def _needs_attention_domain(self):
         """Failed or dead messages still waiting for a person: those whose exceptions were all
         resolved or ignored are handled (a message without any exception still counts)."""

@@ -42,8 +42,8 @@ _logger = logging.getLogger(__name__)
 # The digits of a document number searched for (see _condition_to_sql): enough of them to
 # pick few messages.
 REFERENCE_DIGITS = re.compile(r"\d{4,}")
-# What a job reads of its partner: fetched alone, the partner's other settings (dozens of
-# columns) are not read for every message.
+# What a job reads of its partner's own settings (with every field a partner addon adds, see
+# _process): the partner's other settings (dozens of columns) are not read for every message.
 JOB_BACKEND_FIELDS = [
     "name",
     "code",
@@ -775,7 +775,7 @@ class LogisticsMessage(models.Model):
         else:
             previous_attempts, open_exceptions = locked_attempts, None
         backend = self.backend_id
-        backend.fetch(JOB_BACKEND_FIELDS)
+        backend.fetch(JOB_BACKEND_FIELDS + backend._addon_fields())
         if previous_attempts - self.attempt_floor >= (self.max_attempts or backend.max_attempts):
             # Attempts whose outcome was never written: the worker died in them (time or
             # memory limit, killed). The attempt records are committed before the partner is
