@@ -290,6 +290,15 @@ class ThreePLCase(PartnerPostsMixin, PipelineCaseMixin, HttpCase):
             domain.append(("direction", "=", direction))
         return self.env["logistics.message"].search(domain, order="id")
 
+    @staticmethod
+    def shipped_lines(picking):
+        """What a transfer was done with: (product code, lot or serial, quantity), sorted."""
+        return sorted(
+            picking.move_line_ids.mapped(
+                lambda ml: (ml.product_id.default_code, ml.lot_id.name, ml.quantity)
+            )
+        )
+
     def inbound(self, backend=None):
         return self.env["logistics.message"].search(
             [("backend_id", "=", (backend or self.backend).id), ("direction", "=", "inbound")],

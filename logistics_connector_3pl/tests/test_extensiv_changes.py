@@ -66,11 +66,7 @@ class TestExtensivChanges(ExtensivCase):
         self.assertEqual(shipment.state, "done", shipment.error_message)
         self.assertEqual(picking.state, "done")
         self.assertEqual(
-            sorted(
-                picking.move_line_ids.mapped(
-                    lambda ml: (ml.product_id.default_code, ml.lot_id.name, ml.quantity)
-                )
-            ),
+            self.shipped_lines(picking),
             [
                 ("PAINT-EXT3", "L-1", 3),
                 ("PAINT-EXT3", "L-2", 2),

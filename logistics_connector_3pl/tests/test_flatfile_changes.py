@@ -39,11 +39,7 @@ class TestFlatFileChanges(FlatFileCase):
         self.assertEqual(shipment.state, "done", shipment.error_message)
         self.assertEqual(picking.state, "done")
         self.assertEqual(
-            sorted(
-                picking.move_line_ids.mapped(
-                    lambda ml: (ml.product_id.default_code, ml.lot_id.name, ml.quantity)
-                )
-            ),
+            self.shipped_lines(picking),
             [
                 ("PAINT-FF", "L-NEW", 2),
                 ("PAINT-FF", "L-OLD", 2),

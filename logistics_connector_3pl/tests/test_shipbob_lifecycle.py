@@ -104,11 +104,8 @@ class TestOrderLifecycle(ThreePLCase):
         )
         self.run_jobs()
         self.assertEqual(picking.state, "done", self.inbound().mapped("error_message"))
-        lines = picking.move_line_ids.mapped(
-            lambda ml: (ml.product_id.default_code, ml.lot_id.name, ml.quantity)
-        )
         self.assertEqual(
-            sorted(lines),
+            self.shipped_lines(picking),
             [
                 ("PAINT-LOT", "L-NEW", 1),
                 ("PAINT-LOT", "L-OLD", 3),
